@@ -1,0 +1,33 @@
+# Thin aliases over `cargo xtask`, with Higress's variables. All logic lives in xtask/.
+#   PLUGIN_NAME=request-block make build
+#   PLUGIN_NAME=request_block PLUGIN_LANG=cpp make build
+PLUGIN_NAME ?= say-hello
+# rust | cpp; empty = every language the plug-in has
+PLUGIN_LANG ?=
+
+XTASK := cargo xtask
+LANG_FLAG := $(if $(PLUGIN_LANG),--lang $(PLUGIN_LANG),)
+
+.PHONY: help build build-all list test conformance lint
+
+help: ## list the targets
+	@echo "usage: [PLUGIN_NAME=x] [PLUGIN_LANG=rust|cpp] make <target>"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+build: ## build PLUGIN_NAME to out/<plugin>/<lang>/plugin.wasm
+	$(XTASK) build $(LANG_FLAG) $(PLUGIN_NAME)
+
+build-all: ## build every plug-in
+	$(XTASK) build --all $(LANG_FLAG)
+
+list: ## list plug-ins and their languages
+	$(XTASK) list
+
+test: ## run the whole test suite
+	$(XTASK) test
+
+conformance: ## run PLUGIN_NAME's conformance vectors
+	$(XTASK) conformance --plugin $(PLUGIN_NAME) $(LANG_FLAG)
+
+lint: ## rustfmt, clippy, clang-format, tidy
+	$(XTASK) lint

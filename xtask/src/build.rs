@@ -1,0 +1,93 @@
+//! `cargo xtask build`: plan, run through the runner, report path, size and sha256.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::flags::{self, Lang};
+use crate::plan::{plan, BuildEnv};
+use crate::project::{self, Plugin};
+use crate::runner::Runner;
+use crate::ui::Ui;
+
+/// What one build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub plugin: String,
+    pub lang: Lang,
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl flags::Build {
+    pub fn run(self, ui: &Ui) -> Result<()> {
+        let root = project::root();
+        let all = project::plugins(&root)?;
+        let langs = self.lang.map(|l| l.langs());
+        let targets = project::select(&all, &self.plugins, self.all, langs.as_deref())?;
+        let runner = Runner::Local;
+        if self.dry_run {
+            let env = env_for(&runner, &root, &targets, ui, false)?;
+            for (p, l) in &targets {
+                println!("# {} ({l}) with {}", p.name, runner.describe());
+                for step in plan(p, *l, &env) {
+                    println!("{step}");
+                }
+            }
+            return Ok(());
+        }
+        for b in build_many(&runner, &targets, ui)? {
+            ui.result(&format!("{}  {} bytes  sha256:{}", b.path.display(), b.size, b.sha256));
+        }
+        Ok(())
+    }
+}
+
+/// Resolve the toolchains the targets need, installing what can be installed.
+fn env_for(runner: &Runner, root: &std::path::Path, targets: &[(Plugin, Lang)], ui: &Ui, ensure: bool) -> Result<BuildEnv> {
+    let needs_cpp = targets.iter().any(|(_, l)| *l == Lang::Cpp);
+    let cpp = if needs_cpp {
+        if ensure {
+            Some(crate::toolchain::ensure_cpp(ui)?)
+        } else {
+            crate::toolchain::ensure_cpp(ui).ok()
+        }
+    } else {
+        None
+    };
+    Ok(runner.env(root, cpp))
+}
+
+/// Build each (plug-in, language); used by `build`, `conformance` and `test`.
+pub fn build_many(runner: &Runner, targets: &[(Plugin, Lang)], ui: &Ui) -> Result<Vec<Built>> {
+    let root = project::root();
+    if targets.iter().any(|(_, l)| *l == Lang::Rust) {
+        crate::toolchain::ensure_rust_target(ui)?;
+    }
+    let env = env_for(runner, &root, targets, ui, true)?;
+    let mut out = Vec::new();
+    for (p, l) in targets {
+        ui.status(&format!("building {} ({l}) with {}", p.name, runner.describe()));
+        for step in plan(p, *l, &env) {
+            runner
+                .execute(&step, ui)
+                .with_context(|| format!("building plug-in `{}` ({l}) failed", p.name))?;
+        }
+        let path = project::artifact(&root, &p.name, *l);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        out.push(Built {
+            plugin: p.name.clone(),
+            lang: *l,
+            size: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(&bytes)),
+            path,
+        });
+    }
+    Ok(out)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

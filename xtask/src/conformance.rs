@@ -1,0 +1,104 @@
+//! `cargo xtask conformance`: build every (plug-in, language) needed, then run the shared vectors and the
+//! generic battery in our proxy-wasm host (`pwhost`, on wasmtime).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::build::build_many;
+use crate::flags;
+use crate::plan::Cmd;
+use crate::project;
+use crate::runner::Runner;
+use crate::ui::Ui;
+
+/// Outcome of a conformance run, for `test` to summarise.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub runs: usize,
+    pub failed_runs: Vec<String>,
+}
+
+impl flags::Conformance {
+    pub fn run(self, ui: &Ui) -> Result<()> {
+        let outcome = self.execute(ui)?;
+        if !outcome.failed_runs.is_empty() {
+            bail!(crate::Failure(format!("conformance failed for: {}", outcome.failed_runs.join(", "))));
+        }
+        Ok(())
+    }
+
+    pub fn execute(&self, ui: &Ui) -> Result<Outcome> {
+        let root = project::root();
+        let all = project::plugins(&root)?;
+        if !self.vectors.is_empty() && self.plugins.len() != 1 {
+            bail!("--vectors runs extra vector files against one plug-in; name it with --plugin NAME");
+        }
+        let langs = self.lang.langs();
+        let every = self.plugins.is_empty();
+        let targets = project::select(&all, &self.plugins, every, Some(&langs))?;
+        if targets.is_empty() {
+            bail!("nothing to run: no plug-in has a {:?} version", self.lang);
+        }
+        let built = build_many(&Runner::Local, &targets, ui)?;
+        let host = host_binary(ui)?;
+        let mut outcome = Outcome::default();
+        for b in &built {
+            let (plugin, _) = targets.iter().find(|(p, l)| p.name == b.plugin && *l == b.lang).unwrap();
+            let mut vectors = plugin.vectors(&root)?;
+            for v in &self.vectors {
+                let v = std::fs::canonicalize(v).with_context(|| format!("vector file {} not found", v.display()))?;
+                vectors.push(v);
+            }
+            let mut cmd = Cmd::new(host.display().to_string(), &root)
+                .args(["conformance", "--plugin", &b.plugin, "--lang", b.lang.as_str(), "--wasm"])
+                .arg(b.path.display().to_string());
+            for v in &vectors {
+                cmd = cmd.arg("--vectors").arg(v.display().to_string());
+            }
+            if let Some(j) = &self.junit {
+                let file = junit_path(j, &b.plugin, b.lang.as_str(), built.len());
+                cmd = cmd.arg("--junit").arg(file.display().to_string());
+            }
+            outcome.runs += 1;
+            ui.status(&format!("conformance {} ({}): {} vector file(s)", b.plugin, b.lang, vectors.len()));
+            if crate::runner::run(&cmd, ui).is_err() {
+                outcome.failed_runs.push(format!("{}/{}", b.plugin, b.lang));
+            }
+            if !self.no_battery {
+                let cmd = Cmd::new(host.display().to_string(), &root)
+                    .args(["battery", "--plugin", &b.plugin, "--lang", b.lang.as_str(), "--wasm"])
+                    .arg(b.path.display().to_string());
+                ui.status(&format!("battery {} ({})", b.plugin, b.lang));
+                if crate::runner::run(&cmd, ui).is_err() {
+                    outcome.failed_runs.push(format!("{}/{}/battery", b.plugin, b.lang));
+                }
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// One JUnit file per run: `FILE` itself for a single run, else `FILE` with `-<plugin>-<lang>` before the
+/// extension.
+fn junit_path(base: &std::path::Path, plugin: &str, lang: &str, runs: usize) -> PathBuf {
+    if runs == 1 {
+        return base.to_path_buf();
+    }
+    let stem = base.file_stem().and_then(|s| s.to_str()).unwrap_or("junit");
+    let ext = base.extension().and_then(|s| s.to_str()).unwrap_or("xml");
+    base.with_file_name(format!("{stem}-{plugin}-{lang}.{ext}"))
+}
+
+/// Build the host binary (optimised: module compilation in a debug cranelift is slow) and return its path.
+pub fn host_binary(ui: &Ui) -> Result<PathBuf> {
+    let root = project::root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ui.status("building the conformance host (pwhost)");
+    crate::runner::run(
+        &Cmd::new(cargo, &root).args(["build", "--locked", "--quiet", "--package", "pwhost", "--bin", "pwhost", "--release"]),
+        ui,
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release").join("pwhost"))
+}

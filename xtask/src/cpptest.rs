@@ -1,0 +1,39 @@
+//! The C++ SDK's native tests: its pure logic (JSON config access, rule matcher, regex) compiled for the host
+//! and run, so it is checked at native speed beside the wasm conformance runs.
+
+use anyhow::{bail, Context, Result};
+
+use crate::plan::Cmd;
+use crate::project;
+use crate::ui::Ui;
+
+pub fn run(ui: &Ui) -> Result<()> {
+    let root = project::root();
+    let tests = root.join("wasm-cpp/tests");
+    let sources = project::cpp_sources(&tests).with_context(|| format!("reading {}", tests.display()))?;
+    if sources.is_empty() {
+        bail!("no C++ SDK tests found in {}", tests.display());
+    }
+    let cxx = ["c++", "g++", "clang++"]
+        .iter()
+        .find(|c| crate::toolchain::which(c).is_some())
+        .context("no native C++ compiler found for the C++ SDK tests; install g++ or clang")?;
+    let out = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("cpp-native");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let bin = out.join(format!("pwsdk-tests-{}", std::process::id()));
+    let compile = Cmd::new(*cxx, &root)
+        .args(["-std=c++17", "-O1", "-g0", "-Wall", "-Wextra", "-fno-exceptions"])
+        .arg(format!("-I{}", root.join("wasm-cpp/include").display()))
+        .arg(format!("-I{}", root.join("wasm-cpp/src").display()))
+        .arg("-DPWSDK_NATIVE_TEST=1")
+        .args(sources.iter().map(|s| s.display().to_string()))
+        .arg("-o")
+        .arg(bin.display().to_string());
+    crate::runner::run(&compile, ui)?;
+    let result = crate::runner::run(&Cmd::new(bin.display().to_string(), &root), ui);
+    let _ = std::fs::remove_file(&bin);
+    result
+}

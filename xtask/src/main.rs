@@ -1,0 +1,45 @@
+//! `cargo xtask`: dispatch only. Each command lives in its own module as `impl flags::X { fn run }`.
+
+mod build;
+mod conformance;
+mod cpptest;
+mod flags;
+mod lint;
+mod list;
+mod plan;
+mod project;
+mod runner;
+mod test;
+mod toolchain;
+mod ui;
+
+use clap::Parser;
+
+/// A test or check failure (exit 1), as opposed to a usage or infrastructure error (exit 2).
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn main() {
+    let args = flags::Xtask::parse();
+    let ui = ui::Ui::new(args.verbose, args.quiet);
+    let result = match args.cmd {
+        flags::Cmd::Build(c) => c.run(&ui),
+        flags::Cmd::List(c) => c.run(&ui),
+        flags::Cmd::Conformance(c) => c.run(&ui),
+        flags::Cmd::Test(c) => c.run(&ui),
+        flags::Cmd::Lint(c) => c.run(&ui),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        let code = if e.downcast_ref::<Failure>().is_some() { 1 } else { 2 };
+        std::process::exit(code);
+    }
+}

@@ -1,0 +1,256 @@
+//! Build plans: `plan(plugin, lang, env) -> Vec<Step>` is pure; `runner` is the only place steps run.
+//!
+//! A plan names paths through [`BuildEnv`], which the runner provides, so the same steps run on the host
+//! or, later, inside a builder container whose paths differ.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::flags::Lang;
+use crate::project::Plugin;
+
+/// Paths and identities the runner provides to a plan.
+#[derive(Debug, Clone)]
+pub struct BuildEnv {
+    /// the repository root as the build tools see it
+    pub root: PathBuf,
+    /// cargo's home (registry sources), remapped out of the binary
+    pub cargo_home: PathBuf,
+    /// cargo's target folder
+    pub target_dir: PathBuf,
+    /// the output folder (`out/`)
+    pub out_dir: PathBuf,
+    /// a token unique to this build process, so parallel builds never share scratch files
+    pub unique: String,
+    /// `cargo` to run
+    pub cargo: String,
+    /// the C++ toolchain (absent when no C++ build is planned)
+    pub cpp: Option<CppToolchain>,
+}
+
+/// The clang toolchain targeting wasm32-wasi, wasi-sdk style.
+#[derive(Debug, Clone)]
+pub struct CppToolchain {
+    pub cxx: String,
+    pub sysroot: PathBuf,
+    /// `wasm-opt` when available: shrinks the module further
+    pub wasm_opt: Option<String>,
+}
+
+/// A command with its own argument vector (never a shell string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cmd {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<String>, cwd: &Path) -> Self {
+        Cmd { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: cwd.to_path_buf() }
+    }
+
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, it: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(it.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (k, v) in &self.env {
+            write!(f, "{k}={} ", quote(v))?;
+        }
+        f.write_str(&quote(&self.program))?;
+        for a in &self.args {
+            write!(f, " {}", quote(a))?;
+        }
+        Ok(())
+    }
+}
+
+fn quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// One unit of a build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Make a folder (and its parents).
+    Mkdir(PathBuf),
+    /// Run a tool.
+    Run(Cmd),
+    /// Check `from` is a wasm module, then copy it to `to` atomically (temp file + rename), so a reader never
+    /// sees a half-written file and a failed build never replaces the last good artifact.
+    Install { from: PathBuf, to: PathBuf },
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Mkdir(p) => write!(f, "mkdir -p {}", p.display()),
+            Step::Run(c) => write!(f, "{c}"),
+            Step::Install { from, to } => write!(f, "install {} -> {}", from.display(), to.display()),
+        }
+    }
+}
+
+pub const RUST_TARGET: &str = "wasm32-wasip1";
+pub const CARGO_PROFILE: &str = "plugin";
+
+/// The steps that build `plugin` in `lang` to `out/<plugin>/<lang>/plugin.wasm`.
+pub fn plan(plugin: &Plugin, lang: Lang, env: &BuildEnv) -> Vec<Step> {
+    let to = env.out_dir.join(&plugin.name).join(lang.as_str()).join("plugin.wasm");
+    match lang {
+        Lang::Rust => plan_rust(plugin, env, to),
+        Lang::Cpp => plan_cpp(plugin, env, to),
+    }
+}
+
+fn plan_rust(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
+    // Remap absolute paths that could reach the binary (panic locations of registry crates) so the bytes do
+    // not depend on where the checkout or cargo's home is. CARGO_ENCODED_RUSTFLAGS wins over a user's
+    // RUSTFLAGS, which would otherwise change the output.
+    let rustflags = [
+        format!("--remap-path-prefix={}=/cargo", env.cargo_home.display()),
+        format!("--remap-path-prefix={}=/src", env.root.display()),
+    ]
+    .join("\x1f");
+    let cargo = Cmd::new(&env.cargo, &env.root)
+        .args(["build", "--locked", "--package", &plugin.name, "--target", RUST_TARGET, "--profile", CARGO_PROFILE])
+        .env("CARGO_TARGET_DIR", env.target_dir.display().to_string())
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags);
+    let built = env
+        .target_dir
+        .join(RUST_TARGET)
+        .join(CARGO_PROFILE)
+        .join(format!("{}.wasm", plugin.name.replace('-', "_")));
+    vec![Step::Run(cargo), Step::Mkdir(to.parent().unwrap().to_path_buf()), Step::Install { from: built, to }]
+}
+
+/// Flags for clang++ → wasm32-wasi reactor modules. Reproducible: no timestamps are embedded by clang/wasm-ld,
+/// and every path is remapped; sources are passed in sorted order.
+pub fn cpp_flags(env: &BuildEnv, tc: &CppToolchain) -> Vec<String> {
+    let mut f: Vec<String> = [
+        "--target=wasm32-wasi",
+        "-mexec-model=reactor",
+        "-std=c++17",
+        "-fno-exceptions",
+        "-fno-rtti",
+        "-Oz",
+        "-flto",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-DNDEBUG",
+        "-Wall",
+        "-Wextra",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    f.push(format!("--sysroot={}", tc.sysroot.display()));
+    f.push(format!("-ffile-prefix-map={}=/src", env.root.display()));
+    f.push(format!("-I{}", env.root.join("wasm-cpp/include").display()));
+    f.extend(
+        ["-Wl,--gc-sections", "-Wl,--strip-all", "-Wl,--no-entry", "-Wl,--export-dynamic"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    f
+}
+
+fn plan_cpp(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
+    let Some(tc) = &env.cpp else {
+        // The caller checks the toolchain first; a plan without one is a programming error made visible.
+        return vec![Step::Run(Cmd::new("false", &env.root).arg("no C++ toolchain was resolved"))];
+    };
+    let scratch = env.target_dir.join("cpp").join(&plugin.name).join(&env.unique);
+    let linked = scratch.join("plugin.wasm");
+    let mut sources = crate::project::cpp_sources(&env.root.join("wasm-cpp/src")).unwrap_or_default();
+    sources.extend(crate::project::cpp_sources(&plugin.dir(&env.root).join("cpp")).unwrap_or_default());
+    let mut steps = vec![Step::Mkdir(scratch.clone())];
+    let compile = Cmd::new(&tc.cxx, &env.root)
+        .args(cpp_flags(env, tc))
+        .args(sources.iter().map(|s| s.display().to_string()))
+        .arg("-o")
+        .arg(linked.display().to_string());
+    steps.push(Step::Run(compile));
+    let last = if let Some(opt) = &tc.wasm_opt {
+        let optimised = scratch.join("plugin.opt.wasm");
+        steps.push(Step::Run(
+            Cmd::new(opt, &env.root)
+                .args(["-Oz", "--strip-debug", "--strip-producers", "--enable-bulk-memory"])
+                .arg(linked.display().to_string())
+                .arg("-o")
+                .arg(optimised.display().to_string()),
+        ));
+        optimised
+    } else {
+        linked
+    };
+    steps.push(Step::Mkdir(to.parent().unwrap().to_path_buf()));
+    steps.push(Step::Install { from: last, to });
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> BuildEnv {
+        BuildEnv {
+            root: "/src".into(),
+            cargo_home: "/cargo".into(),
+            target_dir: "/src/target".into(),
+            out_dir: "/src/out".into(),
+            unique: "u1".into(),
+            cargo: "cargo".into(),
+            cpp: Some(CppToolchain { cxx: "clang++".into(), sysroot: "/usr".into(), wasm_opt: None }),
+        }
+    }
+
+    #[test]
+    fn rust_plan_builds_with_the_plugin_profile_and_installs_atomically() {
+        let p = Plugin { name: "say-hello".into(), langs: vec![Lang::Rust] };
+        let steps: Vec<String> = plan(&p, Lang::Rust, &env()).iter().map(|s| s.to_string()).collect();
+        assert_eq!(steps.len(), 3);
+        assert!(steps[0].ends_with(
+            "cargo build --locked --package say-hello --target wasm32-wasip1 --profile plugin"
+        ));
+        assert!(steps[0].contains("--remap-path-prefix=/src=/src"), "{}", steps[0]);
+        assert_eq!(
+            steps[2],
+            "install /src/target/wasm32-wasip1/plugin/say_hello.wasm -> /src/out/say-hello/rust/plugin.wasm"
+        );
+    }
+
+    #[test]
+    fn cpp_plan_uses_a_scratch_folder_unique_to_the_build() {
+        let p = Plugin { name: "request-block".into(), langs: vec![Lang::Cpp] };
+        let steps = plan(&p, Lang::Cpp, &env());
+        assert_eq!(steps[0], Step::Mkdir("/src/target/cpp/request-block/u1".into()));
+        let Step::Run(c) = &steps[1] else { panic!("compile step expected") };
+        assert!(c.args.contains(&"-ffile-prefix-map=/src=/src".to_string()));
+        assert!(c.args.ends_with(&["-o".into(), "/src/target/cpp/request-block/u1/plugin.wasm".into()]));
+        assert!(matches!(steps.last(), Some(Step::Install { .. })));
+    }
+}
