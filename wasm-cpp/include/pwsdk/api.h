@@ -1,0 +1,196 @@
+// The plug-in author's API: host call wrappers, logging, and the RootContext / Context classes whose
+// virtual callbacks the SDK's exports dispatch to. Callbacks default to "do nothing, continue".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <type_traits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pwsdk/detail/strings.h"
+#include "pwsdk/types.h"
+
+namespace pwsdk {
+inline namespace v0 {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// Concatenates strings, characters and integers: cat("code ", 403) == "code 403".
+using detail::cat;
+
+// ---- Logging -----------------------------------------------------------------------------------------
+// Every line is prefixed with "[<plugin>] " (the name given to Register).
+void logMessage(LogLevel level, std::string_view message);
+template <class... Parts> void logTrace(const Parts&... p) { logMessage(LogLevel::Trace, cat(p...)); }
+template <class... Parts> void logDebug(const Parts&... p) { logMessage(LogLevel::Debug, cat(p...)); }
+template <class... Parts> void logInfo(const Parts&... p) { logMessage(LogLevel::Info, cat(p...)); }
+template <class... Parts> void logWarn(const Parts&... p) { logMessage(LogLevel::Warn, cat(p...)); }
+template <class... Parts> void logError(const Parts&... p) { logMessage(LogLevel::Error, cat(p...)); }
+template <class... Parts> void logCritical(const Parts&... p) { logMessage(LogLevel::Critical, cat(p...)); }
+
+// The plug-in name given to Register ("" before registration).
+std::string_view pluginName();
+
+// ---- Host calls --------------------------------------------------------------------------------------
+// Getters return nullopt when the host has no such item (NotFound) or the call fails.
+std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size);
+Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data);
+
+std::optional<std::string> getHeader(MapType map, std::string_view key);
+std::optional<HeaderList> getHeaderPairs(MapType map);
+Status setHeaderPairs(MapType map, const HeaderList& pairs);
+Status addHeader(MapType map, std::string_view key, std::string_view value);
+Status replaceHeader(MapType map, std::string_view key, std::string_view value);
+Status removeHeader(MapType map, std::string_view key);
+
+// A property by path, e.g. getProperty({"route_name"}) or getProperty({"request", "path"}).
+std::optional<std::string> getProperty(std::initializer_list<std::string_view> path);
+Status setProperty(std::initializer_list<std::string_view> path, std::string_view value);
+
+// Answers the request from the plug-in; the request does not reach the upstream. Return
+// FilterHeadersStatus::StopIteration afterwards (the SDK stops iteration anyway once a local response was
+// sent in a callback, and stops buffering the request body).
+Status sendLocalResponse(uint32_t status_code, std::string_view body, const HeaderList& headers = {},
+                         std::string_view details = {}, GrpcStatus grpc_status = GrpcStatus::None);
+Status continueStream(StreamType stream);
+Status closeStream(StreamType stream);
+std::optional<uint64_t> currentTimeNanoseconds();
+Status setTickPeriodMilliseconds(uint32_t ms);
+
+// Serialises header pairs in the proxy-wasm wire format.
+std::string serializeHeaders(const HeaderList& pairs);
+// Parses the proxy-wasm wire format; nullopt when malformed.
+std::optional<HeaderList> deserializeHeaders(std::string_view bytes);
+
+// ---- Contexts ----------------------------------------------------------------------------------------
+class RootContext {
+ public:
+  explicit RootContext(uint32_t id) : id_(id) {}
+  virtual ~RootContext() = default;
+  RootContext(const RootContext&) = delete;
+  RootContext& operator=(const RootContext&) = delete;
+
+  uint32_t id() const { return id_; }
+
+  // Returning false makes the host reject the VM / the configuration.
+  virtual bool onVmStart(size_t vm_configuration_size) { return (void)vm_configuration_size, true; }
+  virtual bool onConfigure(size_t configuration_size) { return (void)configuration_size, true; }
+  virtual void onTick() {}
+  // Return false to finish later with proxy_done().
+  virtual bool onDone() { return true; }
+  virtual void onDelete() {}
+
+  // The configuration bytes given to onConfigure / onVmStart.
+  std::optional<std::string> pluginConfiguration(size_t size) const;
+  std::optional<std::string> vmConfiguration(size_t size) const;
+
+ private:
+  uint32_t id_;
+};
+
+// The largest body the SDK buffers for onRequestBodyBuffered / onResponseBodyBuffered (32 MiB).
+constexpr size_t kMaxBufferedBody = size_t{32} << 20;
+
+// One HTTP stream.
+class Context {
+ public:
+  // The root type a Register of this context needs (Filter<Config> narrows it to Plugin<Config>).
+  using RootType = RootContext;
+
+  Context(uint32_t id, RootContext* root) : id_(id), root_(root) {}
+  virtual ~Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  uint32_t id() const { return id_; }
+  RootContext* root() const { return root_; }
+
+  // Called once before the first request callback. Returning false makes the stream passive: no further
+  // callback of this context is called and the stream continues untouched.
+  virtual bool onStart() { return true; }
+
+  virtual FilterHeadersStatus onRequestHeaders(uint32_t headers, bool end_of_stream);
+  virtual FilterDataStatus onRequestBody(size_t body_size, bool end_of_stream);
+  virtual FilterTrailersStatus onRequestTrailers(uint32_t trailers);
+  virtual FilterHeadersStatus onResponseHeaders(uint32_t headers, bool end_of_stream);
+  virtual FilterDataStatus onResponseBody(size_t body_size, bool end_of_stream);
+  virtual FilterTrailersStatus onResponseTrailers(uint32_t trailers);
+  virtual void onLog() {}
+  virtual bool onDone() { return true; }
+  virtual void onDelete() {}
+
+  // Body buffering: after bufferRequestBody() (in onRequestHeaders) the SDK holds the request body back
+  // until the end of the stream (or its trailers) and then calls onRequestBodyBuffered with all of it,
+  // instead of onRequestBody. A body over kMaxBufferedBody logs one warning and passes uninspected.
+  void bufferRequestBody() { buffer_request_ = true; }
+  void bufferResponseBody() { buffer_response_ = true; }
+  virtual FilterDataStatus onRequestBodyBuffered(std::string_view body) {
+    return (void)body, FilterDataStatus::Continue;
+  }
+  virtual FilterDataStatus onResponseBodyBuffered(std::string_view body) {
+    return (void)body, FilterDataStatus::Continue;
+  }
+
+  // Request helpers: the pseudo-headers of the request ("" when absent).
+  std::string requestScheme() const;
+  std::string requestHost() const;  // `:authority`
+  std::string requestPath() const;
+  std::string requestMethod() const;
+
+  std::optional<std::string> requestHeader(std::string_view key) const {
+    return getHeader(MapType::RequestHeaders, key);
+  }
+  std::optional<std::string> responseHeader(std::string_view key) const {
+    return getHeader(MapType::ResponseHeaders, key);
+  }
+
+ private:
+  friend struct Dispatch;
+  uint32_t id_;
+  RootContext* root_;
+  bool buffer_request_ = false;
+  bool buffer_response_ = false;
+};
+
+// ---- Registration ------------------------------------------------------------------------------------
+namespace detail {
+struct Factories {
+  std::string_view name;
+  std::unique_ptr<RootContext> (*make_root)(uint32_t id) = nullptr;
+  std::unique_ptr<Context> (*make_http)(uint32_t id, RootContext* root) = nullptr;
+};
+void registerPlugin(const Factories& f);
+// Marks that the current callback sent a local response (its result is then forced to "stop").
+void noteLocalResponse();
+}  // namespace detail
+
+// Registers the plug-in (one per module), e.g.
+//     static pwsdk::Register<pwsdk::Plugin<Config>, AddHeader> registration("add-header");
+template <class Root, class Http>
+class Register {
+  static_assert(std::is_base_of_v<RootContext, Root>, "Root must derive from pwsdk::RootContext");
+  static_assert(std::is_base_of_v<Context, Http>, "Http must derive from pwsdk::Context");
+  static_assert(std::is_base_of_v<typename Http::RootType, Root>,
+                "Root must derive from the root type the Http context expects (Plugin<Config> for a "
+                "Filter<Config>)");
+
+ public:
+  explicit Register(std::string_view plugin_name) {
+    detail::Factories f;
+    f.name = plugin_name;
+    f.make_root = [](uint32_t id) -> std::unique_ptr<RootContext> { return std::make_unique<Root>(id); };
+    f.make_http = [](uint32_t id, RootContext* root) -> std::unique_ptr<Context> {
+      return std::make_unique<Http>(id, root);
+    };
+    detail::registerPlugin(f);
+  }
+};
+
+}  // namespace v0
+}  // namespace pwsdk

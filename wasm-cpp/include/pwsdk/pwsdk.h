@@ -1,0 +1,10 @@
+// The one header plug-ins include.
+#pragma once
+
+#include "pwsdk/api.h"
+#include "pwsdk/config.h"
+#include "pwsdk/json.h"
+#include "pwsdk/plugin.h"
+#include "pwsdk/regex.h"
+#include "pwsdk/rules.h"
+#include "pwsdk/types.h"

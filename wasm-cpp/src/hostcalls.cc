@@ -1,0 +1,213 @@
+// Safe wrappers over the raw imports in abi.h.
+#include <cstdlib>
+#include <cstring>
+
+#include "pwsdk/abi.h"
+#include "pwsdk/api.h"
+#include "pwsdk/plugin.h"
+
+namespace pwsdk {
+inline namespace v0 {
+
+namespace {
+
+Status toStatus(uint32_t s) { return static_cast<Status>(s); }
+
+// Takes ownership of a host-allocated (ptr, len) pair.
+std::string adopt(char* ptr, size_t len) {
+  std::string out;
+  if (ptr) {
+    out.assign(ptr, len);
+    ::free(ptr);
+  }
+  return out;
+}
+
+std::string joinPath(std::initializer_list<std::string_view> path) {
+  std::string out;
+  bool first = true;
+  for (std::string_view seg : path) {
+    if (!first) out.push_back('\0');
+    first = false;
+    out.append(seg.data(), seg.size());
+  }
+  return out;
+}
+
+void putU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+uint32_t getU32(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  if (abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), start, max_size, &ptr, &len) != 0) {
+    return std::nullopt;
+  }
+  return adopt(ptr, len);
+}
+
+Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data) {
+  return toStatus(abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
+}
+
+std::optional<std::string> getHeader(MapType map, std::string_view key) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  if (abi::proxy_get_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(), &ptr, &len) != 0) {
+    return std::nullopt;
+  }
+  return adopt(ptr, len);
+}
+
+std::string serializeHeaders(const HeaderList& pairs) {
+  std::string out;
+  putU32(out, static_cast<uint32_t>(pairs.size()));
+  for (const auto& [k, v] : pairs) {
+    putU32(out, static_cast<uint32_t>(k.size()));
+    putU32(out, static_cast<uint32_t>(v.size()));
+  }
+  for (const auto& [k, v] : pairs) {
+    out.append(k);
+    out.push_back('\0');
+    out.append(v);
+    out.push_back('\0');
+  }
+  return out;
+}
+
+std::optional<HeaderList> deserializeHeaders(std::string_view bytes) {
+  HeaderList out;
+  if (bytes.size() < 4) {
+    if (bytes.empty() || (bytes.size() == 1 && bytes[0] == 0)) return out;
+    return std::nullopt;
+  }
+  uint32_t n = getU32(bytes, 0);
+  if (n > (bytes.size() - 4) / 8) return std::nullopt;
+  size_t data = 4 + size_t{n} * 8;
+  for (uint32_t i = 0; i < n; ++i) {
+    size_t kl = getU32(bytes, 4 + size_t{i} * 8);
+    size_t vl = getU32(bytes, 8 + size_t{i} * 8);
+    if (kl > bytes.size() || vl > bytes.size() || data + kl + vl + 2 > bytes.size()) return std::nullopt;
+    std::string k(bytes.substr(data, kl));
+    data += kl + 1;
+    std::string v(bytes.substr(data, vl));
+    data += vl + 1;
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
+
+std::optional<HeaderList> getHeaderPairs(MapType map) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  if (abi::proxy_get_header_map_pairs(static_cast<uint32_t>(map), &ptr, &len) != 0) return std::nullopt;
+  return deserializeHeaders(adopt(ptr, len));
+}
+
+Status setHeaderPairs(MapType map, const HeaderList& pairs) {
+  std::string bytes = serializeHeaders(pairs);
+  return toStatus(abi::proxy_set_header_map_pairs(static_cast<uint32_t>(map), bytes.data(), bytes.size()));
+}
+
+Status addHeader(MapType map, std::string_view key, std::string_view value) {
+  return toStatus(abi::proxy_add_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(),
+                                                  value.data(), value.size()));
+}
+
+Status replaceHeader(MapType map, std::string_view key, std::string_view value) {
+  return toStatus(abi::proxy_replace_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(),
+                                                      value.data(), value.size()));
+}
+
+Status removeHeader(MapType map, std::string_view key) {
+  return toStatus(abi::proxy_remove_header_map_value(static_cast<uint32_t>(map), key.data(), key.size()));
+}
+
+std::optional<std::string> getProperty(std::initializer_list<std::string_view> path) {
+  std::string p = joinPath(path);
+  char* ptr = nullptr;
+  size_t len = 0;
+  if (abi::proxy_get_property(p.data(), p.size(), &ptr, &len) != 0) return std::nullopt;
+  return adopt(ptr, len);
+}
+
+Status setProperty(std::initializer_list<std::string_view> path, std::string_view value) {
+  std::string p = joinPath(path);
+  return toStatus(abi::proxy_set_property(p.data(), p.size(), value.data(), value.size()));
+}
+
+Status sendLocalResponse(uint32_t status_code, std::string_view body, const HeaderList& headers,
+                         std::string_view details, GrpcStatus grpc_status) {
+  std::string h = headers.empty() ? std::string() : serializeHeaders(headers);
+  detail::noteLocalResponse();
+  return toStatus(abi::proxy_send_local_response(status_code, details.data(), details.size(), body.data(),
+                                                 body.size(), h.empty() ? nullptr : h.data(), h.size(),
+                                                 static_cast<int32_t>(grpc_status)));
+}
+
+Status continueStream(StreamType stream) {
+  return toStatus(abi::proxy_continue_stream(static_cast<uint32_t>(stream)));
+}
+
+Status closeStream(StreamType stream) { return toStatus(abi::proxy_close_stream(static_cast<uint32_t>(stream))); }
+
+std::optional<uint64_t> currentTimeNanoseconds() {
+  uint64_t t = 0;
+  if (abi::proxy_get_current_time_nanoseconds(&t) != 0) return std::nullopt;
+  return t;
+}
+
+Status setTickPeriodMilliseconds(uint32_t ms) { return toStatus(abi::proxy_set_tick_period_milliseconds(ms)); }
+
+void logMessage(LogLevel level, std::string_view message) {
+  std::string line = cat("[", pluginName(), "] ", message);
+  abi::proxy_log(static_cast<uint32_t>(level), line.data(), line.size());
+}
+
+std::optional<std::string> RootContext::pluginConfiguration(size_t size) const {
+  if (size == 0) return std::string();
+  return getBufferBytes(BufferType::PluginConfiguration, 0, size);
+}
+
+std::optional<std::string> RootContext::vmConfiguration(size_t size) const {
+  if (size == 0) return std::string();
+  return getBufferBytes(BufferType::VmConfiguration, 0, size);
+}
+
+std::string Context::requestScheme() const { return requestHeader(":scheme").value_or(""); }
+std::string Context::requestHost() const { return requestHeader(":authority").value_or(""); }
+std::string Context::requestPath() const { return requestHeader(":path").value_or(""); }
+std::string Context::requestMethod() const { return requestHeader(":method").value_or(""); }
+
+namespace detail {
+
+std::optional<std::string> readPluginConfiguration(size_t size) {
+  if (size == 0) return std::string();
+  return getBufferBytes(BufferType::PluginConfiguration, 0, size);
+}
+
+void logInvalidConfiguration(const ConfigError& error) {
+  logError("invalid configuration: ", error.message());
+}
+
+MatchInput readMatchInput(MatchNeeds needs) {
+  MatchInput in;
+  if (needs.authority) in.authority = getHeader(MapType::RequestHeaders, ":authority");
+  if (needs.route_name) in.route_name = getProperty({"route_name"});
+  if (needs.cluster_name) in.cluster_name = getProperty({"cluster_name"});
+  return in;
+}
+
+}  // namespace detail
+
+}  // namespace v0
+}  // namespace pwsdk
