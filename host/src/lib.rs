@@ -1,0 +1,23 @@
+//! `pwhost`: a proxy-wasm ABI 0.2.1 host on wasmtime that behaves like Envoy, for testing plug-ins
+//! without a gateway, plus the conformance vector runner behind `pwhost conformance`.
+//!
+//! The README follows; its example is compiled as a doctest.
+#![doc = include_str!("../README.md")]
+
+mod abi;
+pub mod battery;
+mod hostcalls;
+mod plugin;
+pub mod runner;
+mod state;
+mod types;
+pub mod vectors;
+mod vm;
+mod wasi;
+
+pub use plugin::{ModuleInfo, Plugin};
+pub use types::{
+    Error, Headers, HttpCallRecord, Limits, LocalResponse, LogLevel, LogLine, Message, Outcome,
+    Request, Response, Teardown, VmOptions,
+};
+pub use vm::{Exchange, Vm};

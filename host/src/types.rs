@@ -1,0 +1,469 @@
+//! Public data types: requests, responses, outcomes, logs and errors.
+
+use std::time::Duration;
+
+pub use crate::abi::LogLevel;
+
+/// An ordered header list. Keys are stored lower-cased (as Envoy does); values are bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    /// Appends a header (the key is lower-cased).
+    pub fn add(&mut self, key: &str, value: impl AsRef<[u8]>) {
+        self.0
+            .push((key.to_ascii_lowercase(), value.as_ref().to_vec()));
+    }
+
+    /// All values of `key` (case-insensitive), in order.
+    pub fn get_all(&self, key: &str) -> Vec<&[u8]> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_slice())
+            .collect()
+    }
+
+    /// The value of `key` as text (repeated headers are joined with `,`, as Envoy does); `None` if absent.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let all = self.get_all(key);
+        if all.is_empty() {
+            return None;
+        }
+        Some(
+            all.iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    }
+
+    /// Whether `key` is present (case-insensitive).
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
+    }
+
+    /// Removes every value of `key`.
+    pub fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+    }
+
+    /// Replaces every value of `key` with one value (kept at the first position if present).
+    pub fn set(&mut self, key: &str, value: impl AsRef<[u8]>) {
+        let key = key.to_ascii_lowercase();
+        if let Some(pos) = self.0.iter().position(|(k, _)| *k == key) {
+            self.0[pos].1 = value.as_ref().to_vec();
+            let mut i = 0;
+            self.0.retain(|(k, _)| {
+                i += 1;
+                i - 1 == pos || *k != key
+            });
+        } else {
+            self.0.push((key, value.as_ref().to_vec()));
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn wire(&self) -> Vec<u8> {
+        crate::abi::serialize_pairs(self.0.iter().map(|(k, v)| (k.as_bytes(), v.as_slice())))
+    }
+
+    pub(crate) fn from_pairs(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Headers {
+        Headers(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (String::from_utf8_lossy(&k).to_ascii_lowercase(), v))
+                .collect(),
+        )
+    }
+}
+
+impl std::fmt::Display for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}: {:?}", String::from_utf8_lossy(v)))
+            .collect();
+        write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+/// A downstream request to send through the plug-in.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub(crate) headers: Headers,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) trailers: Option<Headers>,
+    pub(crate) properties: Vec<(String, Vec<u8>)>,
+    pub(crate) defaults: bool,
+}
+
+impl Request {
+    /// A request with `:method` and `:path`; `:scheme http` and `:authority example.com` are added unless given.
+    pub fn new(method: &str, path: &str) -> Request {
+        let mut headers = Headers::default();
+        headers.add(":method", method);
+        headers.add(":path", path);
+        Request {
+            headers,
+            body: None,
+            trailers: None,
+            properties: Vec::new(),
+            defaults: true,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(path: &str) -> Request {
+        Request::new("GET", path)
+    }
+
+    /// `POST path` with a body.
+    pub fn post(path: &str, body: impl AsRef<[u8]>) -> Request {
+        Request::new("POST", path).body(body)
+    }
+
+    /// A request with no headers at all and no defaults (for odd-input tests).
+    pub fn bare() -> Request {
+        Request {
+            headers: Headers::default(),
+            body: None,
+            trailers: None,
+            properties: Vec::new(),
+            defaults: false,
+        }
+    }
+
+    /// Adds a header (a pseudo-header such as `:authority` replaces the existing one).
+    pub fn header(mut self, key: &str, value: impl AsRef<[u8]>) -> Request {
+        if key.starts_with(':') {
+            self.headers.set(key, value);
+        } else {
+            self.headers.add(key, value);
+        }
+        self
+    }
+
+    /// Sets the body (sent with end_of_stream unless trailers follow).
+    pub fn body(mut self, body: impl AsRef<[u8]>) -> Request {
+        self.body = Some(body.as_ref().to_vec());
+        self
+    }
+
+    /// Adds a trailer.
+    pub fn trailer(mut self, key: &str, value: impl AsRef<[u8]>) -> Request {
+        self.trailers
+            .get_or_insert_with(Headers::default)
+            .add(key, value);
+        self
+    }
+
+    /// Sets a stream property such as `route_name` or `cluster_name`.
+    pub fn property(mut self, key: &str, value: impl AsRef<[u8]>) -> Request {
+        self.properties.retain(|(k, _)| k != key);
+        self.properties
+            .push((key.to_string(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// The headers as they will be sent: defaults (`:method GET`, `:scheme http`, `:path /`,
+    /// `:authority example.com`) first for missing pseudo-headers, then the given ones in order.
+    pub fn effective_headers(&self) -> Headers {
+        let mut out = Headers::default();
+        if self.defaults {
+            for (k, v) in [
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/"),
+                (":authority", "example.com"),
+            ] {
+                if !self.headers.contains(k) {
+                    out.add(k, v);
+                }
+            }
+        }
+        out.0.extend(self.headers.0.iter().cloned());
+        out
+    }
+}
+
+/// An HTTP response (the backend's answer, or an answer to a plug-in's http_call).
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub headers: Headers,
+    pub body: Vec<u8>,
+    pub trailers: Option<Headers>,
+}
+
+impl Response {
+    /// A response with `:status`.
+    pub fn new(status: u16) -> Response {
+        let mut headers = Headers::default();
+        headers.add(":status", status.to_string());
+        Response {
+            headers,
+            body: Vec::new(),
+            trailers: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, key: &str, value: impl AsRef<[u8]>) -> Response {
+        if key.starts_with(':') {
+            self.headers.set(key, value);
+        } else {
+            self.headers.add(key, value);
+        }
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: impl AsRef<[u8]>) -> Response {
+        self.body = body.as_ref().to_vec();
+        self
+    }
+
+    /// Adds a trailer.
+    pub fn trailer(mut self, key: &str, value: impl AsRef<[u8]>) -> Response {
+        self.trailers
+            .get_or_insert_with(Headers::default)
+            .add(key, value);
+        self
+    }
+}
+
+impl Default for Response {
+    fn default() -> Response {
+        Response::new(200)
+    }
+}
+
+/// A reply the plug-in produced itself with `proxy_send_local_response`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalResponse {
+    pub status: u32,
+    /// The plug-in's headers (keys lower-cased), without `:status`.
+    pub headers: Headers,
+    pub body: Vec<u8>,
+    pub details: String,
+    pub grpc_status: i32,
+    /// The callback that sent it.
+    pub sent_in: &'static str,
+}
+
+impl LocalResponse {
+    /// The body as text (lossy).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A message that crossed the plug-in: headers, body, trailers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    pub headers: Headers,
+    pub body: Vec<u8>,
+    pub trailers: Headers,
+}
+
+impl Message {
+    /// `:status` as a number, if present and numeric.
+    pub fn status(&self) -> Option<u32> {
+        self.headers.get(":status")?.parse().ok()
+    }
+
+    /// A header's value (see [`Headers::get`]).
+    pub fn header(&self, key: &str) -> Option<String> {
+        self.headers.get(key)
+    }
+
+    /// The body as text (lossy).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One `proxy_log` line (or a WASI stdout/stderr write).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+}
+
+impl std::fmt::Display for LogLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.level, self.message)
+    }
+}
+
+/// A callout made with `proxy_http_call`.
+#[derive(Clone, Debug)]
+pub struct HttpCallRecord {
+    pub upstream: String,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+    pub trailers: Headers,
+    pub timeout_ms: u32,
+    /// Whether a scripted answer was delivered (otherwise the call was answered as failed).
+    pub answered: bool,
+}
+
+/// What happened to one request.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// The plug-in's own reply, if it sent one.
+    pub local_response: Option<LocalResponse>,
+    /// What reached the backend (`None` if the request never got there).
+    pub upstream_request: Option<Message>,
+    /// What the client received (the backend's answer or the local reply, after the plug-in's response
+    /// callbacks); `None` if the stream stalled before a response.
+    pub downstream_response: Option<Message>,
+    /// `Some("stream paused at proxy_on_request_headers ...")` when the plug-in stopped the stream and never
+    /// resumed it: in a gateway the request would hang.
+    pub paused: Option<String>,
+    /// Callouts the plug-in made, in order.
+    pub http_calls: Vec<HttpCallRecord>,
+    /// Logs written while this request ran.
+    pub logs: Vec<LogLine>,
+    /// Every plug-in callback the host made for this request, in order.
+    pub callbacks: Vec<&'static str>,
+}
+
+/// Containment limits applied to every call into the plug-in.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// CPU (wall-clock, epoch based) time one callback may take.
+    pub cpu: Duration,
+    /// Largest linear memory, in bytes.
+    pub memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            cpu: Duration::from_secs(1),
+            memory: 256 << 20,
+        }
+    }
+}
+
+/// In which order a finished stream is torn down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Teardown {
+    /// Envoy: `proxy_on_log` → `proxy_on_done` → `proxy_on_delete`.
+    #[default]
+    Envoy,
+    /// The spec: `proxy_on_done` → `proxy_on_log` → `proxy_on_delete`.
+    Spec,
+}
+
+/// How a VM is started.
+#[derive(Clone, Debug)]
+pub struct VmOptions {
+    /// Plug-in configuration bytes (`proxy_on_configure`, buffer 7).
+    pub plugin_config: Vec<u8>,
+    /// VM configuration bytes (`proxy_on_vm_start`, buffer 6).
+    pub vm_config: Vec<u8>,
+    /// `plugin_root_id` (the C++ SDK selects its root factory by it).
+    pub root_id: String,
+    /// `plugin_vm_id`.
+    pub vm_id: String,
+    /// WASI environment variables.
+    pub env: Vec<(String, String)>,
+    /// Properties visible to every request (requests may override them).
+    pub properties: Vec<(String, Vec<u8>)>,
+    /// What `proxy_get_log_level` answers (logs below it are still captured).
+    pub log_level: LogLevel,
+    pub teardown: Teardown,
+    /// Start of the deterministic clock, nanoseconds since the epoch.
+    pub clock_ns: u64,
+    /// Seed of the deterministic `random_get`.
+    pub seed: u64,
+}
+
+impl Default for VmOptions {
+    fn default() -> VmOptions {
+        VmOptions {
+            plugin_config: Vec::new(),
+            vm_config: Vec::new(),
+            root_id: String::new(),
+            vm_id: String::new(),
+            env: Vec::new(),
+            properties: Vec::new(),
+            log_level: LogLevel::Trace,
+            teardown: Teardown::Envoy,
+            clock_ns: 1_704_067_200_000_000_000, // 2024-01-01T00:00:00Z
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Everything that can go wrong loading or running a plug-in.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The gateway would refuse the module; `message` is Envoy's wording.
+    #[error("plug-in {plugin} does not load: {message}")]
+    Load { plugin: String, message: String },
+    #[error("plug-in {plugin} trapped in {callback}: {reason}")]
+    Trap {
+        plugin: String,
+        callback: &'static str,
+        reason: String,
+    },
+    #[error("plug-in {plugin} exceeded the {limit:?} CPU limit in {callback}")]
+    CpuLimit {
+        plugin: String,
+        callback: &'static str,
+        limit: Duration,
+    },
+    #[error("plug-in {plugin} exceeded the memory limit of {} MiB in {callback}", limit >> 20)]
+    MemoryLimit {
+        plugin: String,
+        callback: &'static str,
+        limit: usize,
+    },
+    /// `proxy_on_configure` returned false; `detail` is ": <last error log>" or empty.
+    #[error(
+        "plug-in {plugin} rejected its configuration (proxy_on_configure returned false){detail}"
+    )]
+    ConfigRejected {
+        plugin: String,
+        detail: String,
+        logs: Vec<LogLine>,
+    },
+    #[error("plug-in {plugin} failed to start (proxy_on_vm_start returned false)")]
+    VmStartFailed { plugin: String },
+    /// The VM failed earlier; like Envoy, the host refuses further calls.
+    #[error("plug-in {plugin} is unusable after an earlier failure ({first})")]
+    Failed { plugin: String, first: String },
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("plug-in {plugin}: {message}")]
+    Host { plugin: String, message: String },
+}
+
+impl Error {
+    /// Whether this is a plug-in failure (trap, limit) rather than a rejection or a host problem.
+    pub fn is_crash(&self) -> bool {
+        matches!(
+            self,
+            Error::Trap { .. }
+                | Error::CpuLimit { .. }
+                | Error::MemoryLimit { .. }
+                | Error::Failed { .. }
+        )
+    }
+}
