@@ -5,10 +5,17 @@ PLUGIN_NAME ?= say-hello
 # rust | cpp; empty = every language the plug-in has
 PLUGIN_LANG ?=
 
+# oci (two-layer wasm variant) | compat (tar+gzip layer; docker-loadable)
+IMAGE_FORMAT ?= oci
+# REGISTRY (e.g. 127.0.0.1:5000/plugins/), IMG (a whole reference) and PLUGIN_VERSION (the tag) work as in
+# Higress's Makefile.
+REGISTRY ?=
+IMG ?=
+
 XTASK := cargo xtask
 LANG_FLAG := $(if $(PLUGIN_LANG),--lang $(PLUGIN_LANG),)
 
-.PHONY: help build build-all list test conformance lint
+.PHONY: help build build-all build-image push manifest list test conformance lint
 
 help: ## list the targets
 	@echo "usage: [PLUGIN_NAME=x] [PLUGIN_LANG=rust|cpp] make <target>"
@@ -19,6 +26,15 @@ build: ## build PLUGIN_NAME to out/<plugin>/<lang>/plugin.wasm
 
 build-all: ## build every plug-in
 	$(XTASK) build --all $(LANG_FLAG)
+
+build-image: ## package PLUGIN_NAME as an OCI image under out/<plugin>/<lang>/
+	$(XTASK) image $(LANG_FLAG) --format $(IMAGE_FORMAT) $(PLUGIN_NAME)
+
+push: ## push PLUGIN_NAME's image to REGISTRY (or IMG), gated and verified
+	$(XTASK) push $(LANG_FLAG) --format $(IMAGE_FORMAT) $(if $(REGISTRY),--registry $(REGISTRY),) $(if $(IMG),--image $(IMG),) $(PLUGIN_NAME)
+
+manifest: ## print a Higress WasmPlugin for PLUGIN_NAME
+	$(XTASK) manifest $(LANG_FLAG) $(if $(REGISTRY),--registry $(REGISTRY),) $(if $(IMG),--image $(IMG),) $(PLUGIN_NAME)
 
 list: ## list plug-ins and their languages
 	$(XTASK) list

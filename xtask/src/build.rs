@@ -27,10 +27,27 @@ impl flags::Build {
         let all = project::plugins(&root)?;
         let langs = self.lang.map(|l| l.langs());
         let targets = project::select(&all, &self.plugins, self.all, langs.as_deref())?;
-        let runner = Runner::Local;
+        // Runner choice: --local forces the host, --container requires an engine, else a container when one
+        // answers (see container::select). The choice is always printed.
+        let needed: Vec<Lang> = Lang::ALL
+            .into_iter()
+            .filter(|l| targets.iter().any(|(_, t)| t == l))
+            .collect();
+        let (runner, why) = crate::container::select(
+            self.local,
+            self.container,
+            self.engine.as_deref(),
+            &needed,
+            !self.dry_run,
+            ui,
+        )?;
+        ui.status(&format!("runner: {} ({why})", runner.describe()));
+        crate::repro::export_source_date_epoch(&root);
         if self.dry_run {
             let env = env_for(&runner, &root, &targets, ui, false)?;
             for (p, l) in &targets {
+                let runner = runner.for_lang(*l);
+                let env = runner.env(&root, env.cpp.clone());
                 println!("# {} ({l}) with {}", p.name, runner.describe());
                 for step in plan(p, *l, &env) {
                     println!("{step}");
@@ -39,15 +56,27 @@ impl flags::Build {
             return Ok(());
         }
         for b in build_many(&runner, &targets, ui)? {
-            ui.result(&format!("{}  {} bytes  sha256:{}", b.path.display(), b.size, b.sha256));
+            ui.result(&format!(
+                "{}  {} bytes  sha256:{}",
+                b.path.display(),
+                b.size,
+                b.sha256
+            ));
         }
         Ok(())
     }
 }
 
 /// Resolve the toolchains the targets need, installing what can be installed.
-fn env_for(runner: &Runner, root: &std::path::Path, targets: &[(Plugin, Lang)], ui: &Ui, ensure: bool) -> Result<BuildEnv> {
-    let needs_cpp = targets.iter().any(|(_, l)| *l == Lang::Cpp);
+fn env_for(
+    runner: &Runner,
+    root: &std::path::Path,
+    targets: &[(Plugin, Lang)],
+    ui: &Ui,
+    ensure: bool,
+) -> Result<BuildEnv> {
+    // A container runner brings its own toolchains.
+    let needs_cpp = matches!(runner, Runner::Local) && targets.iter().any(|(_, l)| *l == Lang::Cpp);
     let cpp = if needs_cpp {
         if ensure {
             Some(crate::toolchain::ensure_cpp(ui)?)
@@ -63,13 +92,19 @@ fn env_for(runner: &Runner, root: &std::path::Path, targets: &[(Plugin, Lang)], 
 /// Build each (plug-in, language); used by `build`, `conformance` and `test`.
 pub fn build_many(runner: &Runner, targets: &[(Plugin, Lang)], ui: &Ui) -> Result<Vec<Built>> {
     let root = project::root();
-    if targets.iter().any(|(_, l)| *l == Lang::Rust) {
+    if matches!(runner, Runner::Local) && targets.iter().any(|(_, l)| *l == Lang::Rust) {
         crate::toolchain::ensure_rust_target(ui)?;
     }
     let env = env_for(runner, &root, targets, ui, true)?;
     let mut out = Vec::new();
     for (p, l) in targets {
-        ui.status(&format!("building {} ({l}) with {}", p.name, runner.describe()));
+        let runner = &runner.for_lang(*l);
+        let env = runner.env(&root, env.cpp.clone());
+        ui.status(&format!(
+            "building {} ({l}) with {}",
+            p.name,
+            runner.describe()
+        ));
         for step in plan(p, *l, &env) {
             runner
                 .execute(&step, ui)

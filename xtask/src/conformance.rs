@@ -9,7 +9,6 @@ use crate::build::build_many;
 use crate::flags;
 use crate::plan::Cmd;
 use crate::project;
-use crate::runner::Runner;
 use crate::ui::Ui;
 
 /// Outcome of a conformance run, for `test` to summarise.
@@ -23,7 +22,10 @@ impl flags::Conformance {
     pub fn run(self, ui: &Ui) -> Result<()> {
         let outcome = self.execute(ui)?;
         if !outcome.failed_runs.is_empty() {
-            bail!(crate::Failure(format!("conformance failed for: {}", outcome.failed_runs.join(", "))));
+            bail!(crate::Failure(format!(
+                "conformance failed for: {}",
+                outcome.failed_runs.join(", ")
+            )));
         }
         Ok(())
     }
@@ -32,7 +34,9 @@ impl flags::Conformance {
         let root = project::root();
         let all = project::plugins(&root)?;
         if !self.vectors.is_empty() && self.plugins.len() != 1 {
-            bail!("--vectors runs extra vector files against one plug-in; name it with --plugin NAME");
+            bail!(
+                "--vectors runs extra vector files against one plug-in; name it with --plugin NAME"
+            );
         }
         let langs = self.lang.langs();
         let every = self.plugins.is_empty();
@@ -40,18 +44,35 @@ impl flags::Conformance {
         if targets.is_empty() {
             bail!("nothing to run: no plug-in has a {:?} version", self.lang);
         }
-        let built = build_many(&Runner::Local, &targets, ui)?;
+        let needed: Vec<_> = crate::flags::Lang::ALL
+            .into_iter()
+            .filter(|l| targets.iter().any(|(_, t)| t == l))
+            .collect();
+        let (runner, why) = crate::container::select(self.local, false, None, &needed, true, ui)?;
+        ui.status(&format!("runner: {} ({why})", runner.describe()));
+        let built = build_many(&runner, &targets, ui)?;
         let host = host_binary(ui)?;
         let mut outcome = Outcome::default();
         for b in &built {
-            let (plugin, _) = targets.iter().find(|(p, l)| p.name == b.plugin && *l == b.lang).unwrap();
+            let (plugin, _) = targets
+                .iter()
+                .find(|(p, l)| p.name == b.plugin && *l == b.lang)
+                .unwrap();
             let mut vectors = plugin.vectors(&root)?;
             for v in &self.vectors {
-                let v = std::fs::canonicalize(v).with_context(|| format!("vector file {} not found", v.display()))?;
+                let v = std::fs::canonicalize(v)
+                    .with_context(|| format!("vector file {} not found", v.display()))?;
                 vectors.push(v);
             }
             let mut cmd = Cmd::new(host.display().to_string(), &root)
-                .args(["conformance", "--plugin", &b.plugin, "--lang", b.lang.as_str(), "--wasm"])
+                .args([
+                    "conformance",
+                    "--plugin",
+                    &b.plugin,
+                    "--lang",
+                    b.lang.as_str(),
+                    "--wasm",
+                ])
                 .arg(b.path.display().to_string());
             for v in &vectors {
                 cmd = cmd.arg("--vectors").arg(v.display().to_string());
@@ -61,17 +82,36 @@ impl flags::Conformance {
                 cmd = cmd.arg("--junit").arg(file.display().to_string());
             }
             outcome.runs += 1;
-            ui.status(&format!("conformance {} ({}): {} vector file(s)", b.plugin, b.lang, vectors.len()));
+            ui.status(&format!(
+                "conformance {} ({}): {} vector file(s)",
+                b.plugin,
+                b.lang,
+                vectors.len()
+            ));
             if crate::runner::run(&cmd, ui).is_err() {
                 outcome.failed_runs.push(format!("{}/{}", b.plugin, b.lang));
             }
             if !self.no_battery {
-                let cmd = Cmd::new(host.display().to_string(), &root)
-                    .args(["battery", "--plugin", &b.plugin, "--lang", b.lang.as_str(), "--wasm"])
+                // The battery's request checks need an accepted configuration: the first one the
+                // plug-in's vectors expect to be accepted.
+                let mut cmd = Cmd::new(host.display().to_string(), &root)
+                    .args([
+                        "battery",
+                        "--plugin",
+                        &b.plugin,
+                        "--lang",
+                        b.lang.as_str(),
+                        "--wasm",
+                    ])
                     .arg(b.path.display().to_string());
+                for v in plugin.vectors(&root)? {
+                    cmd = cmd.arg("--vectors").arg(v.display().to_string());
+                }
                 ui.status(&format!("battery {} ({})", b.plugin, b.lang));
                 if crate::runner::run(&cmd, ui).is_err() {
-                    outcome.failed_runs.push(format!("{}/{}/battery", b.plugin, b.lang));
+                    outcome
+                        .failed_runs
+                        .push(format!("{}/{}/battery", b.plugin, b.lang));
                 }
             }
         }
@@ -90,15 +130,26 @@ fn junit_path(base: &std::path::Path, plugin: &str, lang: &str, runs: usize) -> 
     base.with_file_name(format!("{stem}-{plugin}-{lang}.{ext}"))
 }
 
-/// Build the host binary (optimised: module compilation in a debug cranelift is slow) and return its path.
+/// Build the host binary and return its path. It uses the dev profile, which the workspace's Cargo.toml
+/// optimises for cranelift and wasmtime, so `cargo test` and this share one build.
 pub fn host_binary(ui: &Ui) -> Result<PathBuf> {
     let root = project::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     ui.status("building the conformance host (pwhost)");
     crate::runner::run(
-        &Cmd::new(cargo, &root).args(["build", "--locked", "--quiet", "--package", "pwhost", "--bin", "pwhost", "--release"]),
+        &Cmd::new(cargo, &root).args([
+            "build",
+            "--locked",
+            "--quiet",
+            "--package",
+            "pwhost",
+            "--bin",
+            "pwhost",
+        ]),
         ui,
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    Ok(target.join("release").join("pwhost"))
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("debug").join("pwhost"))
 }

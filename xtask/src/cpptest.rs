@@ -10,10 +10,19 @@ use crate::ui::Ui;
 pub fn run(ui: &Ui) -> Result<()> {
     let root = project::root();
     let tests = root.join("wasm-cpp/tests");
-    let sources = project::cpp_sources(&tests).with_context(|| format!("reading {}", tests.display()))?;
+    let mut sources =
+        project::cpp_sources(&tests).with_context(|| format!("reading {}", tests.display()))?;
     if sources.is_empty() {
         bail!("no C++ SDK tests found in {}", tests.display());
     }
+    // The SDK's pure logic: everything but the two files that touch the ABI (exports and imports).
+    let src = root.join("wasm-cpp/src");
+    sources.extend(project::cpp_sources(&src)?.into_iter().filter(|p| {
+        !matches!(
+            p.file_name().and_then(|n| n.to_str()),
+            Some("dispatch.cc" | "hostcalls.cc")
+        )
+    }));
     let cxx = ["c++", "g++", "clang++"]
         .iter()
         .find(|c| crate::toolchain::which(c).is_some())
@@ -25,15 +34,26 @@ pub fn run(ui: &Ui) -> Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let bin = out.join(format!("pwsdk-tests-{}", std::process::id()));
     let compile = Cmd::new(*cxx, &root)
-        .args(["-std=c++17", "-O1", "-g0", "-Wall", "-Wextra", "-fno-exceptions"])
+        .args([
+            "-std=c++17",
+            "-O1",
+            "-g0",
+            "-Wall",
+            "-Wextra",
+            "-fno-exceptions",
+            "-fno-rtti",
+        ])
         .arg(format!("-I{}", root.join("wasm-cpp/include").display()))
-        .arg(format!("-I{}", root.join("wasm-cpp/src").display()))
-        .arg("-DPWSDK_NATIVE_TEST=1")
         .args(sources.iter().map(|s| s.display().to_string()))
         .arg("-o")
         .arg(bin.display().to_string());
     crate::runner::run(&compile, ui)?;
-    let result = crate::runner::run(&Cmd::new(bin.display().to_string(), &root), ui);
+    // The regex case table is shared with the Rust SDK's tests.
+    let table = root.join("wasm-rust/tests/regex_cases.txt");
+    let result = crate::runner::run(
+        &Cmd::new(bin.display().to_string(), &root).arg(table.display().to_string()),
+        ui,
+    );
     let _ = std::fs::remove_file(&bin);
     result
 }

@@ -34,6 +34,16 @@ pub enum Cmd {
     Test(Test),
     /// rustfmt, clippy (warnings denied), clang-format and tidy checks
     Lint(Lint),
+    /// Package a plug-in as an OCI image (layout folder + .tar under out/)
+    Image(Image),
+    /// Push a plug-in image to a registry, behind the layout gate and its conformance vectors
+    Push(Push),
+    /// Print a WasmPlugin resource (Higress or Istio) for a plug-in's image
+    Manifest(Manifest),
+    /// Build (or reuse) the pinned builder images container builds run in: `pwbuild-<lang>:<hash>`
+    Builder(Builder),
+    /// Build plug-ins twice from clean, in a second checkout and with both runners; compare the sha256s
+    VerifyRepro(VerifyRepro),
 }
 
 /// Languages a plug-in can be written in.
@@ -92,7 +102,60 @@ pub struct Build {
     /// Print the build plan without running it
     #[arg(long)]
     pub dry_run: bool,
-    /// Use the host's toolchains (the only runner until container builds land)
+    /// Use the host's toolchains even when a container engine is reachable
+    #[arg(long)]
+    pub local: bool,
+    /// Build in the builder containers; fail when no container engine is reachable
+    #[arg(long, conflicts_with = "local")]
+    pub container: bool,
+    /// Container engine: `docker`, `podman` or a path to either CLI (default: XTASK_ENGINE, docker, podman)
+    #[arg(long, value_name = "ENGINE", conflicts_with = "local")]
+    pub engine: Option<String>,
+}
+
+/// Where `builder` gets the base image from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Bootstrap {
+    /// Use the pinned base when present or pullable, else make it with debootstrap
+    Auto,
+    /// Always make the base with debootstrap (reusing one made earlier)
+    Always,
+    /// Never debootstrap: the pinned base must be present or pullable
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct Builder {
+    /// Which builder images to make
+    #[arg(long, value_enum, default_value = "all")]
+    pub lang: LangSel,
+    /// Where the Debian base comes from: pull the pinned digest, or debootstrap it from a mirror
+    #[arg(long, value_enum, default_value = "auto")]
+    pub bootstrap: Bootstrap,
+    /// Debian mirror for debootstrap (also the image's apt source)
+    #[arg(long, value_name = "URL", default_value = crate::builder::DEFAULT_MIRROR)]
+    pub mirror: String,
+    /// Extra PEM CA bundle for TLS during image builds (default: /etc/ssl/certs/ca-certificates.crt if present);
+    /// passed as a build secret, never stored in an image
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Container engine: `docker`, `podman` or a path to either CLI (default: XTASK_ENGINE, docker, podman)
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyRepro {
+    /// Plug-ins to check (default: all)
+    #[arg(value_name = "PLUGIN")]
+    pub plugins: Vec<String>,
+    /// Language to check; default: every language the plug-in has
+    #[arg(long, value_enum)]
+    pub lang: Option<LangSel>,
+    /// Container engine for the container runs (default: XTASK_ENGINE, docker, podman)
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+    /// Compare local builds only, even when a container engine is reachable
     #[arg(long)]
     pub local: bool,
 }
@@ -121,6 +184,9 @@ pub struct Conformance {
     /// Skip the generic battery (load check, malformed config, memory growth, odd input)
     #[arg(long)]
     pub no_battery: bool,
+    /// Build with the host's toolchains even when a container engine is reachable
+    #[arg(long)]
+    pub local: bool,
 }
 
 #[derive(Debug, Args)]
@@ -132,3 +198,108 @@ pub struct Test {
 
 #[derive(Debug, Args)]
 pub struct Lint {}
+
+/// OCI image layouts gateways accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageFormat {
+    /// two layers: wasm config `{}`, then the raw wasm (Istio and Higress)
+    Oci,
+    /// last layer a tar+gzip holding plugin.wasm (what `FROM scratch` + `COPY` gives; docker can load it)
+    Compat,
+}
+
+impl std::fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImageFormat::Oci => "oci",
+            ImageFormat::Compat => "compat",
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Image {
+    /// The plug-in to package
+    #[arg(value_name = "PLUGIN")]
+    pub plugin: String,
+    /// Language (needed when the plug-in has both)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Image layout
+    #[arg(long, value_enum, default_value = "oci")]
+    pub format: ImageFormat,
+    /// Tag (default: PLUGIN_VERSION, else `<YYYYMMDD-HHMMSS>-<short commit>[-dirty]`)
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Load the image into the local docker engine (compat format only)
+    #[arg(long)]
+    pub load: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Push {
+    /// The plug-in to push
+    #[arg(value_name = "PLUGIN")]
+    pub plugin: String,
+    /// Language (needed when the plug-in has both)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Image layout
+    #[arg(long, value_enum, default_value = "oci")]
+    pub format: ImageFormat,
+    /// Registry and path prefix, e.g. `127.0.0.1:5000/plugins` (default: $REGISTRY)
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Whole image reference, overriding --registry and --tag (default: $IMG)
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Tag (default: PLUGIN_VERSION, else `<YYYYMMDD-HHMMSS>-<short commit>[-dirty]`)
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Allow plain HTTP to a registry that is not on loopback
+    #[arg(long)]
+    pub insecure: bool,
+    /// Push even if the plug-in's conformance vectors fail
+    #[arg(long)]
+    pub skip_conformance: bool,
+}
+
+/// Gateways whose WasmPlugin resource `manifest` renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GatewayKind {
+    /// extensions.higress.io/v1alpha1
+    Higress,
+    /// extensions.istio.io/v1alpha1
+    Istio,
+}
+
+#[derive(Debug, Args)]
+pub struct Manifest {
+    /// The plug-in
+    #[arg(value_name = "PLUGIN")]
+    pub plugin: String,
+    /// Language (needed when the plug-in has both)
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Image layout the digest is computed for
+    #[arg(long, value_enum, default_value = "oci")]
+    pub format: ImageFormat,
+    /// Gateway resource kind
+    #[arg(long, value_enum, default_value = "higress")]
+    pub gateway: GatewayKind,
+    /// Plug-in configuration (JSON or YAML, with optional `_rules_`), validated against spec.yaml
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Registry and path prefix (default: $REGISTRY)
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Whole image reference (default: $IMG)
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Tag (default: PLUGIN_VERSION, else a time-and-commit tag)
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// metadata.namespace (default: higress-system or istio-system)
+    #[arg(long)]
+    pub namespace: Option<String>,
+}

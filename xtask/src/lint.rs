@@ -30,7 +30,14 @@ impl flags::Lint {
         }
 
         ui.status("clippy (native crates)");
-        let native = Cmd::new(&cargo, &root).args(["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
+        let native = Cmd::new(&cargo, &root).args([
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
         if crate::runner::run(&native, ui).is_err() {
             failed.push("clippy (native crates)".into());
         }
@@ -39,7 +46,8 @@ impl flags::Lint {
         if !rust_plugins.is_empty() {
             crate::toolchain::ensure_rust_target(ui)?;
             ui.status("clippy (plug-ins, wasm32-wasip1)");
-            let mut c = Cmd::new(&cargo, &root).args(["clippy", "--locked", "--target", RUST_TARGET]);
+            let mut c =
+                Cmd::new(&cargo, &root).args(["clippy", "--locked", "--target", RUST_TARGET]);
             for p in rust_plugins {
                 c = c.arg("--package").arg(&p.name);
             }
@@ -54,7 +62,12 @@ impl flags::Lint {
         {
             ui.status("clang-format");
             let mut files = Vec::new();
-            for dir in ["wasm-cpp/include/pwsdk", "wasm-cpp/include/pwsdk/detail", "wasm-cpp/src", "wasm-cpp/tests"] {
+            for dir in [
+                "wasm-cpp/include/pwsdk",
+                "wasm-cpp/include/pwsdk/detail",
+                "wasm-cpp/src",
+                "wasm-cpp/tests",
+            ] {
                 files.extend(cpp_files(&root.join(dir)));
             }
             for p in plugins.iter().filter(|p| p.has(Lang::Cpp)) {
@@ -67,23 +80,35 @@ impl flags::Lint {
                 failed.push("clang-format".into());
             }
         } else {
-            ui.warn("clang-format not found; C++ formatting not checked (apt-get install clang-format)");
+            ui.warn(
+                "clang-format not found; C++ formatting not checked (apt-get install clang-format)",
+            );
         }
 
         if failed.is_empty() {
             ui.result("lint: clean");
             Ok(())
         } else {
-            bail!(crate::Failure(format!("lint failed: {}", failed.join(", "))))
+            bail!(crate::Failure(format!(
+                "lint failed: {}",
+                failed.join(", ")
+            )))
         }
     }
 }
 
 fn cpp_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut v: Vec<_> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("cc" | "h" | "hpp" | "cpp")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("cc" | "h" | "hpp" | "cpp")
+            )
+        })
         .collect();
     v.sort();
     v
@@ -95,7 +120,10 @@ pub fn tidy(root: &std::path::Path, p: &project::Plugin) -> Result<Vec<String>> 
     let mut out = Vec::new();
     for f in ["README.md", "spec.yaml"] {
         if !dir.join(f).is_file() {
-            out.push(format!("plug-in `{}` has no {f} (add extensions/{}/{f})", p.name, p.name));
+            out.push(format!(
+                "plug-in `{}` has no {f} (add extensions/{}/{f})",
+                p.name, p.name
+            ));
         }
     }
     if p.vectors(root)?.is_empty() {

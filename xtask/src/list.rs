@@ -23,7 +23,12 @@ impl flags::List {
         for p in &all {
             let mark = |l: Lang| if p.has(l) { "yes" } else { "-" };
             let vectors = p.vectors(&root)?.len();
-            println!("{:<width$}  {:<4}  {:<4}  {vectors}", p.name, mark(Lang::Rust), mark(Lang::Cpp));
+            println!(
+                "{:<width$}  {:<4}  {:<4}  {vectors}",
+                p.name,
+                mark(Lang::Rust),
+                mark(Lang::Cpp)
+            );
         }
         Ok(())
     }

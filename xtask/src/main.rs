@@ -1,13 +1,20 @@
 //! `cargo xtask`: dispatch only. Each command lives in its own module as `impl flags::X { fn run }`.
 
 mod build;
+mod builder;
 mod conformance;
+mod container;
 mod cpptest;
+mod engine;
 mod flags;
+mod git;
+mod image;
+mod imagetest;
 mod lint;
 mod list;
 mod plan;
 mod project;
+mod repro;
 mod runner;
 mod test;
 mod toolchain;
@@ -36,10 +43,19 @@ fn main() {
         flags::Cmd::Conformance(c) => c.run(&ui),
         flags::Cmd::Test(c) => c.run(&ui),
         flags::Cmd::Lint(c) => c.run(&ui),
+        flags::Cmd::Image(c) => c.run(&ui),
+        flags::Cmd::Push(c) => c.run(&ui),
+        flags::Cmd::Manifest(c) => c.run(&ui),
+        flags::Cmd::Builder(c) => c.run(&ui),
+        flags::Cmd::VerifyRepro(c) => c.run(&ui),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let code = if e.downcast_ref::<Failure>().is_some() { 1 } else { 2 };
+        let code = if e.downcast_ref::<Failure>().is_some() {
+            1
+        } else {
+            2
+        };
         std::process::exit(code);
     }
 }

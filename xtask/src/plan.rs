@@ -14,6 +14,9 @@ use crate::project::Plugin;
 pub struct BuildEnv {
     /// the repository root as the build tools see it
     pub root: PathBuf,
+    /// the repository root on this machine, where the plan lists source files (same as `root` for local
+    /// builds; the checkout that is mounted at `root` for container builds)
+    pub host_root: PathBuf,
     /// cargo's home (registry sources), remapped out of the binary
     pub cargo_home: PathBuf,
     /// cargo's target folder
@@ -48,7 +51,12 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn new(program: impl Into<String>, cwd: &Path) -> Self {
-        Cmd { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: cwd.to_path_buf() }
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: cwd.to_path_buf(),
+        }
     }
 
     pub fn arg(mut self, a: impl Into<String>) -> Self {
@@ -85,7 +93,10 @@ impl fmt::Display for Cmd {
 }
 
 fn quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -109,7 +120,9 @@ impl fmt::Display for Step {
         match self {
             Step::Mkdir(p) => write!(f, "mkdir -p {}", p.display()),
             Step::Run(c) => write!(f, "{c}"),
-            Step::Install { from, to } => write!(f, "install {} -> {}", from.display(), to.display()),
+            Step::Install { from, to } => {
+                write!(f, "install {} -> {}", from.display(), to.display())
+            }
         }
     }
 }
@@ -119,7 +132,11 @@ pub const CARGO_PROFILE: &str = "plugin";
 
 /// The steps that build `plugin` in `lang` to `out/<plugin>/<lang>/plugin.wasm`.
 pub fn plan(plugin: &Plugin, lang: Lang, env: &BuildEnv) -> Vec<Step> {
-    let to = env.out_dir.join(&plugin.name).join(lang.as_str()).join("plugin.wasm");
+    let to = env
+        .out_dir
+        .join(&plugin.name)
+        .join(lang.as_str())
+        .join("plugin.wasm");
     match lang {
         Lang::Rust => plan_rust(plugin, env, to),
         Lang::Cpp => plan_cpp(plugin, env, to),
@@ -136,7 +153,16 @@ fn plan_rust(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
     ]
     .join("\x1f");
     let cargo = Cmd::new(&env.cargo, &env.root)
-        .args(["build", "--locked", "--package", &plugin.name, "--target", RUST_TARGET, "--profile", CARGO_PROFILE])
+        .args([
+            "build",
+            "--locked",
+            "--package",
+            &plugin.name,
+            "--target",
+            RUST_TARGET,
+            "--profile",
+            CARGO_PROFILE,
+        ])
         .env("CARGO_TARGET_DIR", env.target_dir.display().to_string())
         .env("CARGO_ENCODED_RUSTFLAGS", rustflags);
     let built = env
@@ -144,7 +170,11 @@ fn plan_rust(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
         .join(RUST_TARGET)
         .join(CARGO_PROFILE)
         .join(format!("{}.wasm", plugin.name.replace('-', "_")));
-    vec![Step::Run(cargo), Step::Mkdir(to.parent().unwrap().to_path_buf()), Step::Install { from: built, to }]
+    vec![
+        Step::Run(cargo),
+        Step::Mkdir(to.parent().unwrap().to_path_buf()),
+        Step::Install { from: built, to },
+    ]
 }
 
 /// Flags for clang++ → wasm32-wasi reactor modules. Reproducible: no timestamps are embedded by clang/wasm-ld,
@@ -171,7 +201,7 @@ pub fn cpp_flags(env: &BuildEnv, tc: &CppToolchain) -> Vec<String> {
     f.push(format!("-ffile-prefix-map={}=/src", env.root.display()));
     f.push(format!("-I{}", env.root.join("wasm-cpp/include").display()));
     f.extend(
-        ["-Wl,--gc-sections", "-Wl,--strip-all", "-Wl,--no-entry", "-Wl,--export-dynamic"]
+        ["-Wl,--gc-sections", "-Wl,--strip-all"]
             .iter()
             .map(|s| s.to_string()),
     );
@@ -181,12 +211,30 @@ pub fn cpp_flags(env: &BuildEnv, tc: &CppToolchain) -> Vec<String> {
 fn plan_cpp(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
     let Some(tc) = &env.cpp else {
         // The caller checks the toolchain first; a plan without one is a programming error made visible.
-        return vec![Step::Run(Cmd::new("false", &env.root).arg("no C++ toolchain was resolved"))];
+        return vec![Step::Run(
+            Cmd::new("false", &env.root).arg("no C++ toolchain was resolved"),
+        )];
     };
-    let scratch = env.target_dir.join("cpp").join(&plugin.name).join(&env.unique);
+    let scratch = env
+        .target_dir
+        .join("cpp")
+        .join(&plugin.name)
+        .join(&env.unique);
     let linked = scratch.join("plugin.wasm");
-    let mut sources = crate::project::cpp_sources(&env.root.join("wasm-cpp/src")).unwrap_or_default();
-    sources.extend(crate::project::cpp_sources(&plugin.dir(&env.root).join("cpp")).unwrap_or_default());
+    // Sources are listed on this machine (host_root) and named as the build tools see them (root).
+    let list = |rel: PathBuf| -> Vec<PathBuf> {
+        crate::project::cpp_sources(&env.host_root.join(&rel))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| {
+                p.strip_prefix(&env.host_root)
+                    .ok()
+                    .map(|r| env.root.join(r))
+            })
+            .collect()
+    };
+    let mut sources = list(PathBuf::from("wasm-cpp/src"));
+    sources.extend(list(Path::new("extensions").join(&plugin.name).join("cpp")));
     let mut steps = vec![Step::Mkdir(scratch.clone())];
     let compile = Cmd::new(&tc.cxx, &env.root)
         .args(cpp_flags(env, tc))
@@ -198,7 +246,12 @@ fn plan_cpp(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
         let optimised = scratch.join("plugin.opt.wasm");
         steps.push(Step::Run(
             Cmd::new(opt, &env.root)
-                .args(["-Oz", "--strip-debug", "--strip-producers", "--enable-bulk-memory"])
+                .args([
+                    "-Oz",
+                    "--strip-debug",
+                    "--strip-producers",
+                    "--enable-bulk-memory",
+                ])
                 .arg(linked.display().to_string())
                 .arg("-o")
                 .arg(optimised.display().to_string()),
@@ -219,24 +272,39 @@ mod tests {
     fn env() -> BuildEnv {
         BuildEnv {
             root: "/src".into(),
+            host_root: "/src".into(),
             cargo_home: "/cargo".into(),
             target_dir: "/src/target".into(),
             out_dir: "/src/out".into(),
             unique: "u1".into(),
             cargo: "cargo".into(),
-            cpp: Some(CppToolchain { cxx: "clang++".into(), sysroot: "/usr".into(), wasm_opt: None }),
+            cpp: Some(CppToolchain {
+                cxx: "clang++".into(),
+                sysroot: "/usr".into(),
+                wasm_opt: None,
+            }),
         }
     }
 
     #[test]
     fn rust_plan_builds_with_the_plugin_profile_and_installs_atomically() {
-        let p = Plugin { name: "say-hello".into(), langs: vec![Lang::Rust] };
-        let steps: Vec<String> = plan(&p, Lang::Rust, &env()).iter().map(|s| s.to_string()).collect();
+        let p = Plugin {
+            name: "say-hello".into(),
+            langs: vec![Lang::Rust],
+        };
+        let steps: Vec<String> = plan(&p, Lang::Rust, &env())
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(steps.len(), 3);
         assert!(steps[0].ends_with(
             "cargo build --locked --package say-hello --target wasm32-wasip1 --profile plugin"
         ));
-        assert!(steps[0].contains("--remap-path-prefix=/src=/src"), "{}", steps[0]);
+        assert!(
+            steps[0].contains("--remap-path-prefix=/src=/src"),
+            "{}",
+            steps[0]
+        );
         assert_eq!(
             steps[2],
             "install /src/target/wasm32-wasip1/plugin/say_hello.wasm -> /src/out/say-hello/rust/plugin.wasm"
@@ -245,12 +313,23 @@ mod tests {
 
     #[test]
     fn cpp_plan_uses_a_scratch_folder_unique_to_the_build() {
-        let p = Plugin { name: "request-block".into(), langs: vec![Lang::Cpp] };
+        let p = Plugin {
+            name: "request-block".into(),
+            langs: vec![Lang::Cpp],
+        };
         let steps = plan(&p, Lang::Cpp, &env());
-        assert_eq!(steps[0], Step::Mkdir("/src/target/cpp/request-block/u1".into()));
-        let Step::Run(c) = &steps[1] else { panic!("compile step expected") };
+        assert_eq!(
+            steps[0],
+            Step::Mkdir("/src/target/cpp/request-block/u1".into())
+        );
+        let Step::Run(c) = &steps[1] else {
+            panic!("compile step expected")
+        };
         assert!(c.args.contains(&"-ffile-prefix-map=/src=/src".to_string()));
-        assert!(c.args.ends_with(&["-o".into(), "/src/target/cpp/request-block/u1/plugin.wasm".into()]));
+        assert!(c.args.ends_with(&[
+            "-o".into(),
+            "/src/target/cpp/request-block/u1/plugin.wasm".into()
+        ]));
         assert!(matches!(steps.last(), Some(Step::Install { .. })));
     }
 }

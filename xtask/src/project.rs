@@ -22,7 +22,10 @@ pub fn out_dir(root: &Path) -> PathBuf {
 
 /// The output file of one plug-in in one language.
 pub fn artifact(root: &Path, plugin: &str, lang: Lang) -> PathBuf {
-    out_dir(root).join(plugin).join(lang.as_str()).join("plugin.wasm")
+    out_dir(root)
+        .join(plugin)
+        .join(lang.as_str())
+        .join("plugin.wasm")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +71,9 @@ pub fn plugins(root: &Path) -> Result<Vec<Plugin>> {
         if !path.is_dir() {
             continue;
         }
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         let mut langs = Vec::new();
         if path.join("rust").join("Cargo.toml").is_file() {
             langs.push(Lang::Rust);
@@ -77,7 +82,10 @@ pub fn plugins(root: &Path) -> Result<Vec<Plugin>> {
             langs.push(Lang::Cpp);
         }
         if !langs.is_empty() {
-            out.push(Plugin { name: name.to_string(), langs });
+            out.push(Plugin {
+                name: name.to_string(),
+                langs,
+            });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -122,7 +130,11 @@ pub fn find<'a>(all: &'a [Plugin], name: &str) -> Result<&'a Plugin> {
     };
     bail!(
         "unknown plug-in `{name}`{hint}; known plug-ins: {}",
-        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
     )
 }
 
@@ -150,7 +162,11 @@ pub fn select(
                         bail!(
                             "plug-in `{}` has no {l} version (it has: {}); build it with --lang {}",
                             p.name,
-                            p.langs.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", "),
+                            p.langs
+                                .iter()
+                                .map(|l| l.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             p.langs[0]
                         );
                     }
@@ -181,21 +197,33 @@ mod tests {
 
     fn sample() -> Vec<Plugin> {
         vec![
-            Plugin { name: "request-block".into(), langs: vec![Lang::Rust, Lang::Cpp] },
-            Plugin { name: "say-hello".into(), langs: vec![Lang::Rust] },
+            Plugin {
+                name: "request-block".into(),
+                langs: vec![Lang::Rust, Lang::Cpp],
+            },
+            Plugin {
+                name: "say-hello".into(),
+                langs: vec![Lang::Rust],
+            },
         ]
     }
 
     #[test]
     fn snake_case_names_are_accepted() {
-        assert_eq!(find(&sample(), "request_block").unwrap().name, "request-block");
+        assert_eq!(
+            find(&sample(), "request_block").unwrap().name,
+            "request-block"
+        );
     }
 
     #[test]
     fn unknown_name_suggests_the_closest() {
         let err = find(&sample(), "say-helo").unwrap_err().to_string();
         assert!(err.contains("did you mean `say-hello`"), "{err}");
-        assert!(err.contains("known plug-ins: request-block, say-hello"), "{err}");
+        assert!(
+            err.contains("known plug-ins: request-block, say-hello"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,12 +14,23 @@ use crate::ui::Ui;
 pub enum Runner {
     /// Host toolchains.
     Local,
+    /// A builder image per language, through a container engine (see `container.rs`).
+    Container(Box<crate::container::Container>),
 }
 
 impl Runner {
-    pub fn describe(&self) -> &'static str {
+    pub fn describe(&self) -> String {
         match self {
-            Runner::Local => "local toolchains",
+            Runner::Local => "local toolchains".into(),
+            Runner::Container(c) => c.describe(),
+        }
+    }
+
+    /// The runner for building `lang` (a container runner switches to that language's builder image).
+    pub fn for_lang(&self, lang: crate::flags::Lang) -> Runner {
+        match self {
+            Runner::Local => Runner::Local,
+            Runner::Container(c) => Runner::Container(Box::new(c.for_lang(lang))),
         }
     }
 
@@ -28,6 +39,7 @@ impl Runner {
         match self {
             Runner::Local => BuildEnv {
                 root: root.to_path_buf(),
+                host_root: root.to_path_buf(),
                 cargo_home: cargo_home(),
                 target_dir: std::env::var_os("CARGO_TARGET_DIR")
                     .map(Into::into)
@@ -37,6 +49,8 @@ impl Runner {
                 cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
                 cpp,
             },
+            // The builder images fix the paths and the toolchain; `root` is already in the runner.
+            Runner::Container(c) => c.env(),
         }
     }
 
@@ -49,6 +63,7 @@ impl Runner {
                 Step::Run(cmd) => run(cmd, ui),
                 Step::Install { from, to } => install(from, to),
             },
+            Runner::Container(c) => c.execute(step, ui),
         }
     }
 }
@@ -73,18 +88,26 @@ pub fn run(cmd: &Cmd, ui: &Ui) -> Result<()> {
     if ui.quiet {
         c.stdout(Stdio::null()).stderr(Stdio::piped());
     }
-    let mut child = c.spawn().with_context(|| format!("starting `{}` (is it installed?)", cmd.program))?;
+    let mut child = c
+        .spawn()
+        .with_context(|| format!("starting `{}` (is it installed?)", cmd.program))?;
     let mut stderr = String::new();
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut stderr);
     }
-    let status = child.wait().with_context(|| format!("waiting for `{}`", cmd.program))?;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for `{}`", cmd.program))?;
     if !status.success() {
         let tail: Vec<&str> = stderr.lines().rev().take(30).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         bail!(
             "command failed ({status}): {cmd}{}",
-            if tail.is_empty() { String::new() } else { format!("\n{}", tail.join("\n")) }
+            if tail.is_empty() {
+                String::new()
+            } else {
+                format!("\n{}", tail.join("\n"))
+            }
         );
     }
     Ok(())
@@ -110,9 +133,13 @@ pub fn output(program: &str, args: &[&str]) -> Result<String> {
 /// Copy `from` to `to` through a temp file in `to`'s folder and a rename: readers see the old file or the new
 /// one, never half of one. `from` must be a wasm module.
 pub fn install(from: &Path, to: &Path) -> Result<()> {
-    let bytes = std::fs::read(from).with_context(|| format!("reading build output {}", from.display()))?;
+    let bytes =
+        std::fs::read(from).with_context(|| format!("reading build output {}", from.display()))?;
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        bail!("build output {} is not a wasm module (bad magic); the previous artifact was kept", from.display());
+        bail!(
+            "build output {} is not a wasm module (bad magic); the previous artifact was kept",
+            from.display()
+        );
     }
     write_atomic(to, &bytes)
 }
@@ -123,10 +150,14 @@ pub fn write_atomic(to: &Path, bytes: &[u8]) -> Result<()> {
     let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        f.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
-        std::fs::rename(&tmp, to).with_context(|| format!("renaming {} to {}", tmp.display(), to.display()))
+        let mut f =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        f.sync_all()
+            .with_context(|| format!("syncing {}", tmp.display()))?;
+        std::fs::rename(&tmp, to)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), to.display()))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

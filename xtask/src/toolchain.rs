@@ -9,13 +9,23 @@ use crate::runner::output;
 use crate::ui::Ui;
 
 /// Debian/Ubuntu packages that give clang a wasm32-wasi sysroot with libc++ (wasi-sdk style).
-pub const CPP_PACKAGES: &[&str] =
-    &["clang", "lld", "wasi-libc", "libc++-dev-wasm32", "libclang-rt-dev-wasm32", "binaryen"];
+pub const CPP_PACKAGES: &[&str] = &[
+    "clang",
+    "lld",
+    "wasi-libc",
+    "libc++-dev-wasm32",
+    "libclang-rt-dev-wasm32",
+    "binaryen",
+];
 
 /// Make sure rustc can target wasm32-wasip1, adding it through rustup when missing.
 pub fn ensure_rust_target(ui: &Ui) -> Result<()> {
     let sysroot = output("rustc", &["--print", "sysroot"])?;
-    if Path::new(&sysroot).join("lib/rustlib").join(RUST_TARGET).is_dir() {
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(RUST_TARGET)
+        .is_dir()
+    {
         return Ok(());
     }
     if which("rustup").is_none() {
@@ -24,12 +34,22 @@ pub fn ensure_rust_target(ui: &Ui) -> Result<()> {
              install Rust with rustup, then run `rustup target add {RUST_TARGET}`"
         );
     }
-    ui.status(&format!("installing the Rust target {RUST_TARGET} with rustup"));
+    ui.status(&format!(
+        "installing the Rust target {RUST_TARGET} with rustup"
+    ));
     crate::runner::run(
-        &crate::plan::Cmd::new("rustup", &crate::project::root()).args(["target", "add", RUST_TARGET]),
+        &crate::plan::Cmd::new("rustup", &crate::project::root()).args([
+            "target",
+            "add",
+            RUST_TARGET,
+        ]),
         ui,
     )
-    .map_err(|e| e.context(format!("could not install {RUST_TARGET}; run `rustup target add {RUST_TARGET}`")))
+    .map_err(|e| {
+        e.context(format!(
+            "could not install {RUST_TARGET}; run `rustup target add {RUST_TARGET}`"
+        ))
+    })
 }
 
 /// Find clang++ with a wasm32-wasi sysroot; on Debian/Ubuntu as root, install the packages when missing.
@@ -39,7 +59,10 @@ pub fn ensure_cpp(ui: &Ui) -> Result<CppToolchain> {
     }
     let is_root = output("id", &["-u"]).map(|u| u == "0").unwrap_or(false);
     if is_root && which("apt-get").is_some() {
-        ui.status(&format!("installing the C++ wasm toolchain: apt-get install {}", CPP_PACKAGES.join(" ")));
+        ui.status(&format!(
+            "installing the C++ wasm toolchain: apt-get install {}",
+            CPP_PACKAGES.join(" ")
+        ));
         let root = crate::project::root();
         let apt = |args: &[&str]| {
             crate::runner::run(
@@ -68,20 +91,33 @@ pub fn ensure_cpp(ui: &Ui) -> Result<CppToolchain> {
 
 fn find_cpp() -> Option<CppToolchain> {
     let cxx = std::env::var("CXX_WASM32").ok().or_else(|| {
-        ["clang++", "clang++-14", "clang++-19"].iter().find(|c| which(c).is_some()).map(|c| c.to_string())
+        ["clang++", "clang++-14", "clang++-19"]
+            .iter()
+            .find(|c| which(c).is_some())
+            .map(|c| c.to_string())
     })?;
-    let sysroot: PathBuf = std::env::var_os("WASI_SYSROOT").map(Into::into).unwrap_or_else(|| "/usr".into());
+    let sysroot: PathBuf = std::env::var_os("WASI_SYSROOT")
+        .map(Into::into)
+        .unwrap_or_else(|| "/usr".into());
     // Debian puts wasi-libc and libc++ for wasm32 under <sysroot>/lib/wasm32-wasi.
     let lib = sysroot.join("lib/wasm32-wasi");
     if !(lib.join("libc.a").is_file() && lib.join("libc++.a").is_file()) {
         return None;
     }
-    let wasm_opt = which("wasm-opt").map(|_| "wasm-opt".to_string());
-    Some(CppToolchain { cxx, sysroot, wasm_opt })
+    // clang's wasm driver runs `wasm-opt` by itself whenever one is on PATH (with -O), so its presence
+    // changes the bytes: require it (binaryen 108 here and in the builder image) rather than leave it to chance.
+    which("wasm-opt")?;
+    Some(CppToolchain {
+        cxx,
+        sysroot,
+        wasm_opt: None,
+    })
 }
 
 /// The first `name` on PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }

@@ -11,7 +11,11 @@ pub struct Ui {
 
 impl Ui {
     pub fn new(verbose: bool, quiet: bool) -> Self {
-        Ui { verbose, quiet, start: Instant::now() }
+        Ui {
+            verbose,
+            quiet,
+            start: Instant::now(),
+        }
     }
 
     /// A step a person follows: `[  3.2s] building say-hello (rust) with local toolchains`.

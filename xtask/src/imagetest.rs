@@ -1,0 +1,85 @@
+//! The image stage of `cargo xtask test`, end to end against a real registry (Debian's `docker-registry` on
+//! loopback): the same source packaged twice gives the same manifest digest whatever the tag; `push` gates,
+//! pushes, pulls back by digest and loads the module in the conformance host; skopeo sees the same digest.
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::flags::{self, ImageFormat, Lang};
+use crate::image::package;
+use crate::ui::Ui;
+
+/// Returns Ok(false) when the registry binary is missing (the stage is skipped, and said so).
+pub fn run(ui: &Ui, plugin: &str, lang: Lang) -> Result<bool> {
+    ui.status(&format!(
+        "image: deterministic packaging of {plugin} ({lang})"
+    ));
+    for format in [ImageFormat::Oci, ImageFormat::Compat] {
+        let a = package(plugin, Some(lang), format, Some("repro-a"), ui)?;
+        let b = package(plugin, Some(lang), format, Some("repro-b"), ui)?;
+        if a.image.digest() != b.image.digest() {
+            bail!(crate::Failure(format!(
+                "{plugin} ({lang}) {format} image is not deterministic: {} vs {}",
+                a.image.digest(),
+                b.image.digest()
+            )));
+        }
+        ui.status(&format!(
+            "image: {format} digest {} is stable across tags",
+            a.image.digest()
+        ));
+    }
+
+    let Some(registry) =
+        pwoci::testing::TestRegistry::start().context("starting docker-registry on loopback")?
+    else {
+        ui.warn(
+            "docker-registry is not installed: push not tested (apt-get install docker-registry)",
+        );
+        return Ok(false);
+    };
+    let host = registry.host().to_string();
+    ui.status(&format!(
+        "image: pushing {plugin} ({lang}) to the loopback registry {host}"
+    ));
+    let push = flags::Push {
+        plugin: plugin.to_string(),
+        lang: Some(lang),
+        format: ImageFormat::Oci,
+        registry: Some(format!("{host}/plugins")),
+        image: None,
+        tag: Some("e2e".into()),
+        insecure: false,
+        // The conformance stage has just run the vectors against this very build.
+        skip_conformance: true,
+    };
+    push.run(ui)?;
+    let expected = package(plugin, Some(lang), ImageFormat::Oci, Some("e2e"), ui)?
+        .image
+        .digest()
+        .to_string();
+
+    if crate::toolchain::which("skopeo").is_some() {
+        let raw = std::process::Command::new("skopeo")
+            .args(["inspect", "--tls-verify=false", "--raw"])
+            .arg(format!("docker://{host}/plugins/{plugin}:e2e"))
+            .output()
+            .context("running skopeo inspect")?;
+        if !raw.status.success() {
+            bail!(
+                "skopeo inspect failed: {}",
+                String::from_utf8_lossy(&raw.stderr).trim()
+            );
+        }
+        let got = format!("sha256:{}", crate::build::hex(&Sha256::digest(&raw.stdout)));
+        if got != expected {
+            bail!(crate::Failure(format!(
+                "skopeo sees manifest {got}, we pushed {expected}"
+            )));
+        }
+        ui.status(&format!("image: skopeo pulled the same manifest ({got})"));
+    } else {
+        ui.warn("skopeo is not installed: the cross-check with another client was skipped");
+    }
+    Ok(true)
+}
