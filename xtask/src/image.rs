@@ -211,23 +211,28 @@ fn lang_sel(l: Lang) -> flags::LangSel {
     }
 }
 
-/// One language for an image: the given one, or the plug-in's only one.
+/// One language for an image: the given one, else the plug-in's only one, else Rust (said on stderr).
 fn single_lang(plugin: &Plugin, lang: Option<Lang>) -> Result<Lang> {
     match lang {
         Some(l) if plugin.has(l) => Ok(l),
-        Some(l) => bail!("plug-in `{}` has no {l} version", plugin.name),
-        None if plugin.langs.len() == 1 => Ok(plugin.langs[0]),
-        None => bail!(
-            "plug-in `{}` has {} versions; choose one with --lang ({})",
+        Some(l) => bail!(
+            "plug-in `{}` has no {l} version (it has: {})",
             plugin.name,
-            plugin.langs.len(),
             plugin
                 .langs
                 .iter()
                 .map(|l| l.as_str())
                 .collect::<Vec<_>>()
-                .join(" or ")
+                .join(", ")
         ),
+        None if plugin.langs.len() == 1 => Ok(plugin.langs[0]),
+        None => {
+            eprintln!(
+                "note: `{}` has rust and cpp versions; packaging rust (choose with --lang)",
+                plugin.name
+            );
+            Ok(Lang::Rust)
+        }
     }
 }
 
