@@ -129,7 +129,7 @@ struct Dispatch {
   static FilterDataStatus trailers(Context& c, bool request) {
     if (!buffering(c, request)) return FilterDataStatus::Continue;
     BufferType type = request ? BufferType::HttpRequestBody : BufferType::HttpResponseBody;
-    auto whole = getBufferBytes(type, 0, SIZE_MAX);
+    auto whole = getWholeBuffer(type);
     buffering(c, request) = false;
     if (!whole) {
       logError("reading the ", what(request), " body failed");

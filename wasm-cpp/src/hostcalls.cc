@@ -55,6 +55,15 @@ std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t 
   return adopt(ptr, len);
 }
 
+std::optional<std::string> getWholeBuffer(BufferType type) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  uint32_t st = abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), 0, SIZE_MAX, &ptr, &len);
+  if (st == static_cast<uint32_t>(Status::NotFound)) return std::string();
+  if (st != 0) return std::nullopt;
+  return adopt(ptr, len);
+}
+
 Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data) {
   return toStatus(abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
 }

@@ -437,7 +437,7 @@ class Parser {
 
   std::optional<Value> array(int depth) {
     if (depth == 0) {
-      fail("recursion limit exceeded", pos_ + 1);
+      fail("recursion limit exceeded", pos_);
       return std::nullopt;
     }
     ++pos_;
@@ -477,7 +477,7 @@ class Parser {
 
   std::optional<Value> object(int depth) {
     if (depth == 0) {
-      fail("recursion limit exceeded", pos_ + 1);
+      fail("recursion limit exceeded", pos_);
       return std::nullopt;
     }
     ++pos_;

@@ -40,6 +40,9 @@ std::string_view pluginName();
 // ---- Host calls --------------------------------------------------------------------------------------
 // Getters return nullopt when the host has no such item (NotFound) or the call fails.
 std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size);
+// The whole buffer; a buffer the host does not have (NotFound: e.g. a request with trailers but no body) is
+// empty, not an error. nullopt only on a real failure.
+std::optional<std::string> getWholeBuffer(BufferType type);
 Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data);
 
 std::optional<std::string> getHeader(MapType map, std::string_view key);
