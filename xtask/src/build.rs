@@ -45,17 +45,43 @@ impl flags::Build {
         crate::repro::export_source_date_epoch(&root);
         if self.dry_run {
             let env = env_for(&runner, &root, &targets, ui, false)?;
+            let mut plans = Vec::new();
             for (p, l) in &targets {
                 let runner = runner.for_lang(*l);
                 let env = runner.env(&root, env.cpp.clone());
+                let steps: Vec<String> = plan(p, *l, &env).iter().map(|s| s.to_string()).collect();
+                if self.json {
+                    plans.push(serde_json::json!({
+                        "plugin": p.name, "lang": l.as_str(), "runner": runner.describe(), "steps": steps,
+                    }));
+                    continue;
+                }
                 println!("# {} ({l}) with {}", p.name, runner.describe());
-                for step in plan(p, *l, &env) {
+                for step in steps {
                     println!("{step}");
                 }
             }
+            if self.json {
+                println!("{}", serde_json::to_string_pretty(&plans)?);
+            }
             return Ok(());
         }
-        for b in build_many(&runner, &targets, ui)? {
+        let built = build_many(&runner, &targets, ui)?;
+        if self.json {
+            // One JSON document on stdout; progress stays on stderr.
+            let v: Vec<_> = built
+                .iter()
+                .map(|b| {
+                    serde_json::json!({
+                        "plugin": b.plugin, "lang": b.lang.as_str(), "path": b.path,
+                        "size": b.size, "sha256": b.sha256,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        for b in built {
             ui.result(&format!(
                 "{}  {} bytes  sha256:{}",
                 b.path.display(),

@@ -34,6 +34,8 @@ pub enum Cmd {
     Test(Test),
     /// rustfmt, clippy (warnings denied), clang-format and tidy checks
     Lint(Lint),
+    /// Compare the Rust and C++ builds of two-language plug-ins on generated configurations and requests
+    FuzzDiff(FuzzDiff),
     /// Package a plug-in as an OCI image (layout folder + .tar under out/)
     Image(Image),
     /// Push a plug-in image to a registry, behind the layout gate and its conformance vectors
@@ -44,6 +46,14 @@ pub enum Cmd {
     Builder(Builder),
     /// Build plug-ins twice from clean, in a second checkout and with both runners; compare the sha256s
     VerifyRepro(VerifyRepro),
+    /// Scaffold a new plug-in that builds and passes its starter vectors in every language it has
+    New(New),
+    /// The plug-in × language CI matrix, as JSON GitHub's `fromJSON` takes
+    Matrix(Matrix),
+    /// Regenerate the committed generated files (.github/workflows/plugins.yml, docker-bake.hcl)
+    Codegen(Codegen),
+    /// Benchmarks: build times, plugin.wasm sizes, requests/s in the host vs native, image package/push
+    Bench(Bench),
 }
 
 /// Languages a plug-in can be written in.
@@ -111,6 +121,9 @@ pub struct Build {
     /// Container engine: `docker`, `podman` or a path to either CLI (default: XTASK_ENGINE, docker, podman)
     #[arg(long, value_name = "ENGINE", conflicts_with = "local")]
     pub engine: Option<String>,
+    /// Print the results (or, with --dry-run, the plans) as one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where `builder` gets the base image from.
@@ -262,6 +275,9 @@ pub struct Push {
     /// Push even if the plug-in's conformance vectors fail
     #[arg(long)]
     pub skip_conformance: bool,
+    /// Push this OCI image layout folder instead of building one (gated and held to the vectors first)
+    #[arg(long, value_name = "DIR")]
+    pub layout: Option<PathBuf>,
 }
 
 /// Gateways whose WasmPlugin resource `manifest` renders.
@@ -302,4 +318,93 @@ pub struct Manifest {
     /// metadata.namespace (default: higress-system or istio-system)
     #[arg(long)]
     pub namespace: Option<String>,
+}
+
+/// Languages `new` scaffolds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewLang {
+    Rust,
+    Cpp,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct New {
+    /// Name of the plug-in: kebab-case `[a-z][a-z0-9-]*` (snake_case is accepted and normalised)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Languages to scaffold
+    #[arg(long, value_enum, default_value = "both")]
+    pub lang: NewLang,
+}
+
+#[derive(Debug, Args)]
+pub struct Matrix {
+    /// Only entries touched since REF (`git diff REF...HEAD` plus uncommitted and untracked files)
+    #[arg(long, value_name = "REF", conflicts_with = "tag")]
+    pub changed_since: Option<String>,
+    /// The one entry a release tag `<lang>-<plugin>-v<semver>` names, with its `version`
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Print `{"include":[...]}` on one line (for `$GITHUB_OUTPUT`) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Codegen {
+    /// Fail (exit 1) when a generated file is stale instead of rewriting it
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FuzzDiff {
+    /// Only these plug-ins (default: every plug-in with both languages)
+    #[arg(long = "plugin", value_name = "NAME")]
+    pub plugins: Vec<String>,
+    /// Generated cases per plug-in
+    #[arg(long, default_value_t = 2000)]
+    pub cases: u64,
+    /// Generator seed (the same seed gives the same cases)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Build with the host's toolchains even when a container engine is reachable
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// Parts of `bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchSection {
+    /// cold, no-change and warm-after-edit build times per language and runner, and `build --all`
+    Build,
+    /// plugin.wasm bytes of every plug-in and language
+    Size,
+    /// requests/s and p50/p99 in the conformance host, beside native baselines
+    Host,
+    /// OCI packaging and a push to a loopback registry
+    Images,
+}
+
+impl BenchSection {
+    pub const ALL: [BenchSection; 4] = [
+        BenchSection::Build,
+        BenchSection::Size,
+        BenchSection::Host,
+        BenchSection::Images,
+    ];
+}
+
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// Smoke run (about a minute on a warm tree): fewer iterations, no cold builds, no container runs
+    #[arg(long)]
+    pub quick: bool,
+    /// Write the JSON results to FILE (default: out/bench/bench.json), atomically
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Run only these sections (repeatable; default: all)
+    #[arg(long, value_enum, value_name = "SECTION")]
+    pub only: Vec<BenchSection>,
 }

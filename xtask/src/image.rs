@@ -66,39 +66,59 @@ impl flags::Push {
         let all = project::plugins(&root)?;
         let plugin = project::find(&all, &self.plugin)?.clone();
         let lang = single_lang(&plugin, self.lang)?;
+        let (image, tag) = match &self.layout {
+            // A ready-made layout: gate it first, then hold its module to the plug-in's vectors.
+            Some(dir) => {
+                let tag = self
+                    .tag
+                    .clone()
+                    .context("--layout needs --tag (the tag to push it as)")?;
+                let image = pwoci::read_layout(dir, None)
+                    .with_context(|| format!("reading the OCI layout {}", dir.display()))?;
+                let report = pwoci::gate(&image, &pwoci::GateOptions::default()).map_err(|e| {
+                    anyhow::anyhow!(crate::Failure(format!(
+                        "refusing to push {}: {e}",
+                        dir.display()
+                    )))
+                })?;
+                if !self.skip_conformance {
+                    let wasm = root
+                        .join("out")
+                        .join(&plugin.name)
+                        .join(lang.as_str())
+                        .join("layout.wasm");
+                    crate::runner::write_atomic(&wasm, &report.wasm)?;
+                    vectors_gate(&plugin, lang, &wasm, ui)?;
+                }
+                (image, tag)
+            }
+            None => {
+                if !self.skip_conformance {
+                    let artifact = project::artifact(&root, &plugin.name, lang);
+                    let (runner, _) =
+                        crate::container::select(false, false, None, &[lang], true, ui)?;
+                    build_many(&runner, &[(plugin.clone(), lang)], ui)?;
+                    vectors_gate(&plugin, lang, &artifact, ui)?;
+                }
+                let p = package(
+                    &plugin.name,
+                    Some(lang),
+                    self.format,
+                    self.tag.as_deref(),
+                    ui,
+                )?;
+                (p.image, p.tag)
+            }
+        };
         if self.skip_conformance {
             ui.warn(&format!(
                 "pushing `{}` ({lang}) without running its conformance vectors",
                 plugin.name
             ));
-        } else {
-            ui.status(&format!("conformance gate: {} ({lang})", plugin.name));
-            let conf = flags::Conformance {
-                lang: lang_sel(lang),
-                plugins: vec![plugin.name.clone()],
-                vectors: Vec::new(),
-                junit: None,
-                no_battery: true,
-                local: false,
-            };
-            let outcome = conf.execute(ui)?;
-            if !outcome.failed_runs.is_empty() {
-                bail!(crate::Failure(format!(
-                    "refusing to push `{}` ({lang}): its conformance vectors fail; fix them or pass --skip-conformance",
-                    plugin.name
-                )));
-            }
         }
-        let p = package(
-            &plugin.name,
-            Some(lang),
-            self.format,
-            self.tag.as_deref(),
-            ui,
-        )?;
         let reference = image_ref(
             &plugin.name,
-            &p.tag,
+            &tag,
             self.registry.as_deref(),
             self.image.as_deref(),
         )?;
@@ -111,17 +131,17 @@ impl flags::Push {
         }
         ui.status(&format!("pushing {reference}"));
         let digest = client
-            .push(&p.image, &reference)
+            .push(&image, &reference)
             .with_context(|| format!("pushing {reference}"))?;
-        if &digest != p.image.digest() {
+        if &digest != image.digest() {
             bail!(
                 "registry returned digest {digest}, expected {}",
-                p.image.digest()
+                image.digest()
             );
         }
         ui.status("verifying: pulling back by digest, comparing, re-running the gate");
         let verified = client
-            .verify(&p.image, &reference, &pwoci::GateOptions::default())
+            .verify(&image, &reference, &pwoci::GateOptions::default())
             .with_context(|| format!("verifying {reference} after the push"))?;
         // Load the pulled module in the conformance host, as the gateway would.
         let pulled = root
@@ -144,6 +164,36 @@ impl flags::Push {
         ));
         Ok(())
     }
+}
+
+/// Refuse a module whose plug-in vectors fail.
+fn vectors_gate(plugin: &Plugin, lang: Lang, wasm: &Path, ui: &Ui) -> Result<()> {
+    let root = project::root();
+    ui.status(&format!(
+        "conformance gate: {} ({lang}) on {}",
+        plugin.name,
+        wasm.display()
+    ));
+    let host = crate::conformance::host_binary(ui)?;
+    let mut cmd = Cmd::new(host.display().to_string(), &root)
+        .args([
+            "conformance",
+            "--plugin",
+            &plugin.name,
+            "--lang",
+            lang.as_str(),
+            "--wasm",
+        ])
+        .arg(wasm.display().to_string());
+    for v in plugin.vectors(&root)? {
+        cmd = cmd.arg("--vectors").arg(v.display().to_string());
+    }
+    crate::runner::run(&cmd, ui).map_err(|_| {
+        anyhow::anyhow!(crate::Failure(format!(
+            "refusing to push `{}` ({lang}): its conformance vectors fail; fix them or pass --skip-conformance",
+            plugin.name
+        )))
+    })
 }
 
 impl flags::Manifest {
@@ -201,13 +251,6 @@ impl flags::Manifest {
         })?;
         print!("{yaml}");
         Ok(())
-    }
-}
-
-fn lang_sel(l: Lang) -> flags::LangSel {
-    match l {
-        Lang::Rust => flags::LangSel::Rust,
-        Lang::Cpp => flags::LangSel::Cpp,
     }
 }
 

@@ -52,8 +52,10 @@ pub fn run(ui: &Ui, plugin: &str, lang: Lang) -> Result<bool> {
         insecure: false,
         // The conformance stage has just run the vectors against this very build.
         skip_conformance: true,
+        layout: None,
     };
     push.run(ui)?;
+    refuse_malformed(ui, plugin, lang, &host)?;
     let expected = package(plugin, Some(lang), ImageFormat::Oci, Some("e2e"), ui)?
         .image
         .digest()
@@ -82,4 +84,65 @@ pub fn run(ui: &Ui, plugin: &str, lang: Lang) -> Result<bool> {
         ui.warn("skopeo is not installed: the cross-check with another client was skipped");
     }
     Ok(true)
+}
+
+/// A single raw-wasm layer (the layout that broke gateways at restart in Higress's release incident) must be
+/// refused before anything is pushed, naming the rule.
+fn refuse_malformed(ui: &Ui, plugin: &str, lang: Lang, host: &str) -> Result<()> {
+    let root = crate::project::root();
+    let wasm = std::fs::read(crate::project::artifact(&root, plugin, lang))?;
+    let dir = root
+        .join("out")
+        .join(plugin)
+        .join(lang.as_str())
+        .join("malformed-layout");
+    let _ = std::fs::remove_dir_all(&dir);
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs)?;
+    let put = |bytes: &[u8]| -> Result<(String, usize)> {
+        let hex = crate::build::hex(&Sha256::digest(bytes));
+        std::fs::write(blobs.join(&hex), bytes)?;
+        Ok((format!("sha256:{hex}"), bytes.len()))
+    };
+    let (cfg, cfg_len) = put(b"{}")?;
+    let (layer, layer_len) = put(&wasm)?;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.unknown.config.v1+json", "digest": cfg, "size": cfg_len},
+        "layers": [{"mediaType": "application/vnd.module.wasm.content.layer.v1+wasm", "digest": layer, "size": layer_len}],
+    });
+    let (m, m_len) = put(&serde_json::to_vec(&manifest)?)?;
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m, "size": m_len,
+        "annotations": {"org.opencontainers.image.ref.name": "bad"}}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index)?)?;
+    let push = flags::Push {
+        plugin: plugin.to_string(),
+        lang: Some(lang),
+        format: ImageFormat::Oci,
+        registry: Some(format!("{host}/plugins")),
+        image: None,
+        tag: Some("malformed".into()),
+        insecure: false,
+        skip_conformance: true,
+        layout: Some(dir.clone()),
+    };
+    let err = match push.run(ui) {
+        Ok(()) => bail!(crate::Failure(
+            "a single raw-wasm layer layout was pushed instead of refused".into()
+        )),
+        Err(e) => format!("{e:#}"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    if !err.contains("rule layers.single-raw-wasm") {
+        bail!(crate::Failure(format!(
+            "the malformed layout was refused for the wrong reason: {err}"
+        )));
+    }
+    ui.status(&format!(
+        "image: a one-layer raw wasm layout is refused before the push: {err}"
+    ));
+    Ok(())
 }

@@ -22,6 +22,11 @@ impl flags::Lint {
                 failed.push(format!("tidy {}", p.name));
             }
         }
+        ui.status("tidy: Dockerfile bases pinned by digest, generated files fresh");
+        for problem in tidy_repo(&root)? {
+            ui.warn(&problem);
+            failed.push("tidy".into());
+        }
 
         ui.status("rustfmt");
         let fmt = Cmd::new(&cargo, &root).args(["fmt", "--all", "--", "--check"]);
@@ -126,6 +131,7 @@ pub fn tidy(root: &std::path::Path, p: &project::Plugin) -> Result<Vec<String>> 
             ));
         }
     }
+    out.extend(tidy_languages(root, p)?);
     if p.vectors(root)?.is_empty() {
         out.push(format!(
             "plug-in `{}` has no conformance vectors (add extensions/{}/vectors/<name>.yaml)",
@@ -133,4 +139,199 @@ pub fn tidy(root: &std::path::Path, p: &project::Plugin) -> Result<Vec<String>> 
         ));
     }
     Ok(out)
+}
+
+/// `extensions/<name>/extension.yaml`: the languages of a plug-in that is not written in both, and why.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtensionDecl {
+    languages: Vec<String>,
+    #[allow(dead_code)]
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The `languages` an `extension.yaml` declares.
+pub fn declared_languages_from(text: &str) -> Result<Vec<Lang>> {
+    let d: ExtensionDecl = serde_yaml_ng::from_str(text).map_err(|e| {
+        anyhow::anyhow!("{e} (expected `languages: [rust]` and an optional `reason: ...`)")
+    })?;
+    let mut l = d
+        .languages
+        .iter()
+        .map(|name| {
+            Lang::ALL
+                .into_iter()
+                .find(|l| l.as_str() == name)
+                .ok_or_else(|| anyhow::anyhow!("unknown language `{name}` (rust or cpp)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    l.sort();
+    l.dedup();
+    Ok(l)
+}
+
+/// Both languages, or exactly the ones `extension.yaml` declares.
+fn tidy_languages(root: &std::path::Path, p: &project::Plugin) -> Result<Vec<String>> {
+    let decl = p.dir(root).join("extension.yaml");
+    let have = |ls: &[Lang]| ls.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ");
+    if decl.is_file() {
+        let text = std::fs::read_to_string(&decl)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", decl.display()))?;
+        let want = match declared_languages_from(&text) {
+            Ok(w) => w,
+            Err(e) => {
+                return Ok(vec![format!(
+                    "extensions/{}/extension.yaml is invalid: {e:#}",
+                    p.name
+                )])
+            }
+        };
+        if want != p.langs {
+            return Ok(vec![format!(
+                "plug-in `{}` declares languages [{}] in extension.yaml but has [{}] (fix the declaration or the \
+                 rust/ and cpp/ folders)",
+                p.name,
+                have(&want),
+                have(&p.langs)
+            )]);
+        }
+        return Ok(Vec::new());
+    }
+    let missing: Vec<Lang> = Lang::ALL.into_iter().filter(|l| !p.has(*l)).collect();
+    Ok(missing
+        .iter()
+        .map(|l| {
+            format!(
+                "plug-in `{}` has no {l} version (add extensions/{}/{l}/, or declare `languages: [{}]` with a \
+                 `reason` in extensions/{}/extension.yaml)",
+                p.name,
+                p.name,
+                have(&p.langs),
+                p.name
+            )
+        })
+        .collect())
+}
+
+/// Named build contexts that `FROM` may use without a digest: `docker-bake.hcl` supplies them.
+const NAMED_CONTEXTS: &[&str] = &["builder"];
+
+/// Repository-wide tidy checks: every Dockerfile base is pinned by digest, generated files are fresh.
+pub fn tidy_repo(root: &std::path::Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let docker = root.join("docker");
+    let mut files: Vec<_> = std::fs::read_dir(&docker)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", docker.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?;
+        let rel = f.strip_prefix(root).unwrap_or(&f).display().to_string();
+        out.extend(unpinned_bases(&text).into_iter().map(|b| {
+            format!("{rel}: base `{b}` is not pinned by digest (use `image:tag@sha256:<digest>`)")
+        }));
+    }
+    out.extend(crate::codegen::stale(root)?);
+    Ok(out)
+}
+
+/// The `FROM` images of a Dockerfile that are neither `scratch`, an earlier stage, a named context, nor pinned
+/// with `@sha256:<64 hex>` (after substituting `ARG` defaults).
+fn unpinned_bases(text: &str) -> Vec<String> {
+    let mut args: Vec<(String, String)> = Vec::new();
+    let mut stages: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match words.next().map(|w| w.to_ascii_uppercase()).as_deref() {
+            Some("ARG") => {
+                if let Some((k, v)) = words.next().and_then(|kv| kv.split_once('=')) {
+                    args.push((k.to_string(), v.trim_matches('"').to_string()));
+                }
+            }
+            Some("FROM") => {
+                let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
+                let Some(image) = rest.first() else { continue };
+                let mut image = image.to_string();
+                for (k, v) in &args {
+                    image = image
+                        .replace(&format!("${{{k}}}"), v)
+                        .replace(&format!("${k}"), v);
+                }
+                let pinned = image.split_once("@sha256:").is_some_and(|(_, h)| {
+                    h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())
+                });
+                let exempt = image == "scratch"
+                    || stages.contains(&image)
+                    || NAMED_CONTEXTS.contains(&image.as_str());
+                if !pinned && !exempt {
+                    out.push(image);
+                }
+                if let [_, kw, name] = rest.as_slice() {
+                    if kw.eq_ignore_ascii_case("as") {
+                        stages.push(name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::*;
+
+    /// `cargo test -p xtask` runs the tidy checks: plug-in folders, languages, Dockerfile pins, generated files.
+    #[test]
+    fn tidy() {
+        let root = project::root();
+        let mut problems = tidy_repo(&root).unwrap();
+        for p in project::plugins(&root).unwrap() {
+            problems.extend(super::tidy(&root, &p).unwrap());
+        }
+        assert!(problems.is_empty(), "tidy:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn unpinned_bases_are_found() {
+        let df = "ARG BASE=debian:bookworm\nFROM ${BASE}\nFROM alpine AS a\nFROM a\nFROM scratch\nFROM builder\n\
+                  FROM --platform=$BUILDPLATFORM x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef AS y\n";
+        assert_eq!(unpinned_bases(df), ["debian:bookworm", "alpine"]);
+    }
+
+    #[test]
+    fn language_declarations() {
+        let root = project::root();
+        let rust_only = project::Plugin {
+            name: "ai-data-masking".into(),
+            langs: vec![Lang::Rust],
+        };
+        assert!(
+            tidy_languages(&root, &rust_only).unwrap().is_empty(),
+            "declared in extension.yaml"
+        );
+        let undeclared = project::Plugin {
+            name: "say-hello".into(),
+            langs: vec![Lang::Rust],
+        };
+        let p = tidy_languages(&root, &undeclared).unwrap();
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].contains("has no cpp version")
+                && p[0].contains("extensions/say-hello/extension.yaml"),
+            "{p:?}"
+        );
+        assert!(declared_languages_from("languages: [go]").is_err());
+        assert!(declared_languages_from("langs: [rust]").is_err());
+        assert_eq!(
+            declared_languages_from("languages: [cpp, rust]").unwrap(),
+            Lang::ALL
+        );
+    }
 }

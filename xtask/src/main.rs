@@ -1,17 +1,23 @@
 //! `cargo xtask`: dispatch only. Each command lives in its own module as `impl flags::X { fn run }`.
 
+mod bake;
+mod bench;
 mod build;
 mod builder;
+mod codegen;
 mod conformance;
 mod container;
 mod cpptest;
 mod engine;
 mod flags;
+mod fuzzdiff;
 mod git;
 mod image;
 mod imagetest;
 mod lint;
 mod list;
+mod matrix;
+mod new;
 mod plan;
 mod project;
 mod repro;
@@ -19,6 +25,7 @@ mod runner;
 mod test;
 mod toolchain;
 mod ui;
+mod workflow;
 
 use clap::Parser;
 
@@ -43,11 +50,16 @@ fn main() {
         flags::Cmd::Conformance(c) => c.run(&ui),
         flags::Cmd::Test(c) => c.run(&ui),
         flags::Cmd::Lint(c) => c.run(&ui),
+        flags::Cmd::FuzzDiff(c) => c.run(&ui),
         flags::Cmd::Image(c) => c.run(&ui),
         flags::Cmd::Push(c) => c.run(&ui),
         flags::Cmd::Manifest(c) => c.run(&ui),
         flags::Cmd::Builder(c) => c.run(&ui),
         flags::Cmd::VerifyRepro(c) => c.run(&ui),
+        flags::Cmd::New(c) => c.run(&ui),
+        flags::Cmd::Matrix(c) => c.run(&ui),
+        flags::Cmd::Codegen(c) => c.run(&ui),
+        flags::Cmd::Bench(c) => c.run(&ui),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

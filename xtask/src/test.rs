@@ -3,8 +3,10 @@
 //! 1. native unit and integration tests of every native crate (`cargo test`);
 //! 2. the C++ SDK's native tests;
 //! 3. conformance vectors and the generic battery for every plug-in in every language;
-//! 4. the image stage: deterministic packaging, push to a loopback registry, pull-back verification;
-//! 5. reproducibility: `verify-repro` across clean builds, checkouts and runners (when an engine answers).
+//! 4. the fixed-seed differential run of every two-language plug-in's rust and cpp builds;
+//! 5. scaffolding: `new demo` in both languages passes its vectors, then is removed (Cargo.lock restored);
+//! 6. the image stage: deterministic packaging, push to a loopback registry, pull-back verification;
+//! 7. reproducibility: `verify-repro` across clean builds, checkouts and runners (when an engine answers).
 //!
 //! Every stage runs even when an earlier one failed, and the last line counts stages: `N passed, M failed`.
 
@@ -78,6 +80,26 @@ impl flags::Test {
             Err(e) => st.record(ui, "conformance", Err(e)),
         }
 
+        if !self.no_cpp {
+            // The fixed-seed differential run over the builds the conformance stage just made.
+            ui.status("stage: differential run, rust vs cpp builds (pwdiff, fixed seed)");
+            let diff = Cmd::new(&cargo, &root)
+                .args(["test", "--locked", "--package", "pwdiff", "--test", "diff"])
+                .env(
+                    "PWDIFF_WASM_DIR",
+                    project::out_dir(&root).display().to_string(),
+                );
+            st.record(
+                ui,
+                "differential",
+                crate::runner::run(&diff, ui).map(|_| true),
+            );
+        }
+
+        // `cargo xtask new demo` must build and pass its vectors at once (then it is removed again).
+        ui.status("stage: scaffolding (new demo, conformance, cleanup)");
+        st.record(ui, "scaffolding", crate::new::selftest(ui, self.no_cpp));
+
         ui.status("stage: OCI image packaging and push");
         st.record(
             ui,
@@ -120,10 +142,10 @@ impl flags::Test {
                 format!("; skipped: {}", st.skipped.join(", "))
             },
         );
-        ui.result(&summary);
+        ui.result(&format!("{summary} ({:.0}s)", ui.elapsed_secs()));
+        // The closing line counts stages, in the plain `N passed, M failed` form CI readers look for.
         ui.result(&format!(
-            "xtask test ({:.0}s): {} passed, {} failed",
-            ui.elapsed_secs(),
+            "stages: {} passed, {} failed",
             st.passed.len(),
             st.failed.len()
         ));
