@@ -985,6 +985,11 @@ fn bench_host(
          marshalling"
             .into(),
     );
+    report.notes.push(
+        "each request is timed on its own (Instant::now around it), in the host and natively alike; a native \
+         p50 under ~100 ns is near the clock's resolution, so ratios against such a baseline are lower bounds"
+            .into(),
+    );
     let scen = scenarios(root, &plugins)?;
     let mut rows: Vec<HostRow> = Vec::new();
     for s in &scen {
