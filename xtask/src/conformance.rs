@@ -130,26 +130,30 @@ fn junit_path(base: &std::path::Path, plugin: &str, lang: &str, runs: usize) -> 
     base.with_file_name(format!("{stem}-{plugin}-{lang}.{ext}"))
 }
 
-/// Build the host binary and return its path. It uses the dev profile, which the workspace's Cargo.toml
-/// optimises for cranelift and wasmtime, so `cargo test` and this share one build.
+/// Build the host binary and return its path. It is built the way `cargo test` builds it (the whole default
+/// workspace, tests included), so the suite and this command share one build of wasmtime instead of two
+/// feature-unification variants; the dev profile optimises cranelift and wasmtime (see Cargo.toml).
 pub fn host_binary(ui: &Ui) -> Result<PathBuf> {
+    workspace_binary("pwhost", ui)
+}
+
+/// Build every default-member test target (which builds each package's binaries too) and return the path of
+/// binary `name` in the target folder.
+pub fn workspace_binary(name: &str, ui: &Ui) -> Result<PathBuf> {
     let root = project::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    ui.status("building the conformance host (pwhost)");
+    ui.status(&format!(
+        "building {name} (with the workspace's tests, so the build is shared)"
+    ));
     crate::runner::run(
-        &Cmd::new(cargo, &root).args([
-            "build",
-            "--locked",
-            "--quiet",
-            "--package",
-            "pwhost",
-            "--bin",
-            "pwhost",
-        ]),
+        &Cmd::new(cargo, &root).args(["test", "--locked", "--quiet", "--no-run"]),
         ui,
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target.join("debug").join("pwhost"))
+    let bin = crate::container::target_base(&root)
+        .join("debug")
+        .join(name);
+    if !bin.is_file() {
+        bail!("{} was not built by `cargo test --no-run`", bin.display());
+    }
+    Ok(bin)
 }

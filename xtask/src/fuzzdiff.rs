@@ -83,22 +83,5 @@ impl flags::FuzzDiff {
 }
 
 fn pwdiff_binary(ui: &Ui) -> Result<std::path::PathBuf> {
-    let root = project::root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    ui.status("building the differential runner (pwdiff)");
-    crate::runner::run(
-        &Cmd::new(cargo, &root).args([
-            "build",
-            "--locked",
-            "--quiet",
-            "--package",
-            "pwdiff",
-            "--bin",
-            "pwdiff",
-        ]),
-        ui,
-    )?;
-    Ok(crate::container::target_base(&root)
-        .join("debug")
-        .join("pwdiff"))
+    crate::conformance::workspace_binary("pwdiff", ui)
 }

@@ -84,7 +84,7 @@ impl flags::Test {
             // The fixed-seed differential run over the builds the conformance stage just made.
             ui.status("stage: differential run, rust vs cpp builds (pwdiff, fixed seed)");
             let diff = Cmd::new(&cargo, &root)
-                .args(["test", "--locked", "--package", "pwdiff", "--test", "diff"])
+                .args(["test", "--locked", "--test", "diff"])
                 .env(
                     "PWDIFF_WASM_DIR",
                     project::out_dir(&root).display().to_string(),
