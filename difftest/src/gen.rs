@@ -7,8 +7,18 @@ use crate::case::{add_header, set_header, ConfigSpec, DiffCase};
 use crate::prng::Rng;
 use crate::regex_gen;
 
+pub mod ext;
+
 /// The plug-ins that have both a Rust and a C++ build.
-pub const PLUGINS: [&str; 4] = ["hello-world", "say-hello", "add-header", "request-block"];
+pub const PLUGINS: [&str; 7] = [
+    "hello-world",
+    "say-hello",
+    "add-header",
+    "request-block",
+    "custom-response",
+    "key-auth",
+    "basic-auth",
+];
 
 const NASTY: &[&str] = &[
     "",
@@ -176,6 +186,16 @@ pub struct Tokens {
     header_needles: Vec<String>,
     body_needles: Vec<String>,
     header_names: Vec<String>,
+    /// Auth plug-ins: the configured credentials (API keys, or `user:password` in clear).
+    creds: Vec<String>,
+    /// key-auth: the configured key names.
+    key_names: Vec<String>,
+    /// Auth plug-ins: the configured consumer names.
+    names: Vec<String>,
+    /// custom-response: the `enable_on_status` entries.
+    statuses: Vec<String>,
+    /// Whether `fields` is building a `_rules_` entry.
+    in_rule: bool,
     /// Whether this case may contain deliberately invalid configuration.
     pub dirty: bool,
 }
@@ -357,15 +377,21 @@ fn rule(plugin: &str, rng: &mut Rng, tok: &mut Tokens) -> Value {
         _ => false,
     };
     if !disabled || rng.chance(40) {
+        let outer = tok.in_rule;
+        tok.in_rule = true;
         for (k, v) in fields(plugin, rng, tok) {
             m.insert(k, v);
         }
+        tok.in_rule = outer;
     }
     Value::Object(m)
 }
 
 /// The plug-in's own configuration keys (global or per rule), from its README's schema.
 fn fields(plugin: &str, rng: &mut Rng, tok: &mut Tokens) -> Map<String, Value> {
+    if ext::is_ext(plugin) {
+        return ext::fields(plugin, rng, tok);
+    }
     let mut m = Map::new();
     match plugin {
         "hello-world" => {
@@ -687,6 +713,9 @@ fn request_block_fields(rng: &mut Rng, tok: &mut Tokens, m: &mut Map<String, Val
 
 /// A fresh configuration for `plugin`.
 pub fn config(plugin: &str, rng: &mut Rng, tok: &mut Tokens) -> ConfigSpec {
+    if ext::is_ext(plugin) {
+        return ext::config(plugin, rng, tok);
+    }
     tok.dirty = rng.chance(35);
     if tok.bad(rng, 15) {
         return ConfigSpec::Raw(rng.pick(RAW_CONFIGS).to_string());
@@ -991,6 +1020,9 @@ pub fn fresh(plugin: &str, rng: &mut Rng, index: usize) -> DiffCase {
     let config = config(plugin, rng, &mut tok);
     let mut case = DiffCase::new(format!("generated {index}"), config);
     request(plugin, rng, &tok, &mut case);
+    if ext::is_ext(plugin) {
+        ext::decorate(plugin, rng, &tok, &mut case);
+    }
     case
 }
 
@@ -1060,6 +1092,10 @@ pub fn mutate(seed: &DiffCase, plugin: &str, rng: &mut Rng, index: usize) -> Dif
     let mut tok = Tokens::default();
     let n = rng.range(1, 3);
     for _ in 0..n {
+        if ext::is_ext(plugin) && rng.chance(40) {
+            ext::mutate_request(plugin, rng, &mut c);
+            continue;
+        }
         match rng.below(8) {
             0..=2 => match &mut c.config {
                 ConfigSpec::Json(v) => mutate_value(v, plugin, rng, 0),
