@@ -324,8 +324,11 @@ pub fn select(
     }
     let engine = match Engine::detect(engine_flag) {
         Ok(e) => e,
-        Err(e) if !container && engine_flag.is_none() => {
-            return Ok((Runner::Local, format!("{e:#}")));
+        Err(_) if !container && engine_flag.is_none() => {
+            return Ok((
+                Runner::Local,
+                "no container engine reachable; `--container` would require one".into(),
+            ));
         }
         Err(e) => return Err(e),
     };
