@@ -1,12 +1,12 @@
 //! `cargo xtask conformance`: build every (plug-in, language) needed, then run the shared vectors and the
 //! generic battery in our proxy-wasm host (`pwhost`, on wasmtime).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
 use crate::build::build_many;
-use crate::flags;
+use crate::flags::{self, Lang};
 use crate::plan::Cmd;
 use crate::project;
 use crate::ui::Ui;
@@ -58,25 +58,14 @@ impl flags::Conformance {
                 .iter()
                 .find(|(p, l)| p.name == b.plugin && *l == b.lang)
                 .unwrap();
-            let mut vectors = plugin.vectors(&root)?;
+            let own = plugin.vectors(&root)?;
+            let mut vectors = own.clone();
             for v in &self.vectors {
                 let v = std::fs::canonicalize(v)
                     .with_context(|| format!("vector file {} not found", v.display()))?;
                 vectors.push(v);
             }
-            let mut cmd = Cmd::new(host.display().to_string(), &root)
-                .args([
-                    "conformance",
-                    "--plugin",
-                    &b.plugin,
-                    "--lang",
-                    b.lang.as_str(),
-                    "--wasm",
-                ])
-                .arg(b.path.display().to_string());
-            for v in &vectors {
-                cmd = cmd.arg("--vectors").arg(v.display().to_string());
-            }
+            let mut cmd = host_cmd(&host, "conformance", &b.plugin, b.lang, &b.path, &vectors);
             if let Some(j) = &self.junit {
                 let file = junit_path(j, &b.plugin, b.lang.as_str(), built.len());
                 cmd = cmd.arg("--junit").arg(file.display().to_string());
@@ -93,20 +82,8 @@ impl flags::Conformance {
             }
             if !self.no_battery {
                 // The battery's request checks need an accepted configuration: the first one the
-                // plug-in's vectors expect to be accepted.
-                let mut cmd = Cmd::new(host.display().to_string(), &root)
-                    .args([
-                        "battery",
-                        "--plugin",
-                        &b.plugin,
-                        "--lang",
-                        b.lang.as_str(),
-                        "--wasm",
-                    ])
-                    .arg(b.path.display().to_string());
-                for v in plugin.vectors(&root)? {
-                    cmd = cmd.arg("--vectors").arg(v.display().to_string());
-                }
+                // plug-in's own vectors expect to be accepted.
+                let cmd = host_cmd(&host, "battery", &b.plugin, b.lang, &b.path, &own);
                 ui.status(&format!("battery {} ({})", b.plugin, b.lang));
                 if crate::runner::run(&cmd, ui).is_err() {
                     outcome
@@ -117,6 +94,25 @@ impl flags::Conformance {
         }
         Ok(outcome)
     }
+}
+
+/// `pwhost <sub> --plugin P --lang L --wasm W --vectors V...`: one (plug-in, language) build against vector
+/// files, for `conformance` and `battery` here and for push's gate.
+pub fn host_cmd(
+    host: &Path,
+    sub: &str,
+    plugin: &str,
+    lang: Lang,
+    wasm: &Path,
+    vectors: &[PathBuf],
+) -> Cmd {
+    let mut cmd = Cmd::new(host.display().to_string(), &project::root())
+        .args([sub, "--plugin", plugin, "--lang", lang.as_str(), "--wasm"])
+        .arg(wasm.display().to_string());
+    for v in vectors {
+        cmd = cmd.arg("--vectors").arg(v.display().to_string());
+    }
+    cmd
 }
 
 /// One JUnit file per run: `FILE` itself for a single run, else `FILE` with `-<plugin>-<lang>` before the

@@ -66,6 +66,7 @@ impl flags::Push {
         let all = project::plugins(&root)?;
         let plugin = project::find(&all, &self.plugin)?.clone();
         let lang = single_lang(&plugin, self.lang)?;
+        let host = crate::conformance::host_binary(ui)?;
         let (image, tag) = match &self.layout {
             // A ready-made layout: gate it first, then hold its module to the plug-in's vectors.
             Some(dir) => {
@@ -82,31 +83,19 @@ impl flags::Push {
                     )))
                 })?;
                 if !self.skip_conformance {
-                    let wasm = root
-                        .join("out")
-                        .join(&plugin.name)
-                        .join(lang.as_str())
-                        .join("layout.wasm");
+                    let wasm =
+                        project::artifact(&root, &plugin.name, lang).with_file_name("layout.wasm");
                     crate::runner::write_atomic(&wasm, &report.wasm)?;
-                    vectors_gate(&plugin, lang, &wasm, ui)?;
+                    vectors_gate(&host, &plugin, lang, &wasm, ui)?;
                 }
                 (image, tag)
             }
             None => {
+                let built = build_one(&plugin, lang, ui)?;
                 if !self.skip_conformance {
-                    let artifact = project::artifact(&root, &plugin.name, lang);
-                    let (runner, _) =
-                        crate::container::select(false, false, None, &[lang], true, ui)?;
-                    build_many(&runner, &[(plugin.clone(), lang)], ui)?;
-                    vectors_gate(&plugin, lang, &artifact, ui)?;
+                    vectors_gate(&host, &plugin, lang, &built.path, ui)?;
                 }
-                let p = package(
-                    &plugin.name,
-                    Some(lang),
-                    self.format,
-                    self.tag.as_deref(),
-                    ui,
-                )?;
+                let p = package_built(&plugin, built, self.format, self.tag.as_deref())?;
                 (p.image, p.tag)
             }
         };
@@ -144,13 +133,8 @@ impl flags::Push {
             .verify(&image, &reference, &pwoci::GateOptions::default())
             .with_context(|| format!("verifying {reference} after the push"))?;
         // Load the pulled module in the conformance host, as the gateway would.
-        let pulled = root
-            .join("out")
-            .join(&plugin.name)
-            .join(lang.as_str())
-            .join("pulled.wasm");
+        let pulled = project::artifact(&root, &plugin.name, lang).with_file_name("pulled.wasm");
         crate::runner::write_atomic(&pulled, &verified.report.wasm)?;
-        let host = crate::conformance::host_binary(ui)?;
         crate::runner::run(
             &Cmd::new(host.display().to_string(), &root)
                 .args(["check", "--wasm"])
@@ -167,27 +151,14 @@ impl flags::Push {
 }
 
 /// Refuse a module whose plug-in vectors fail.
-fn vectors_gate(plugin: &Plugin, lang: Lang, wasm: &Path, ui: &Ui) -> Result<()> {
-    let root = project::root();
+fn vectors_gate(host: &Path, plugin: &Plugin, lang: Lang, wasm: &Path, ui: &Ui) -> Result<()> {
     ui.status(&format!(
         "conformance gate: {} ({lang}) on {}",
         plugin.name,
         wasm.display()
     ));
-    let host = crate::conformance::host_binary(ui)?;
-    let mut cmd = Cmd::new(host.display().to_string(), &root)
-        .args([
-            "conformance",
-            "--plugin",
-            &plugin.name,
-            "--lang",
-            lang.as_str(),
-            "--wasm",
-        ])
-        .arg(wasm.display().to_string());
-    for v in plugin.vectors(&root)? {
-        cmd = cmd.arg("--vectors").arg(v.display().to_string());
-    }
+    let vectors = plugin.vectors(&project::root())?;
+    let cmd = crate::conformance::host_cmd(host, "conformance", &plugin.name, lang, wasm, &vectors);
     crate::runner::run(&cmd, ui).map_err(|_| {
         anyhow::anyhow!(crate::Failure(format!(
             "refusing to push `{}` ({lang}): its conformance vectors fail; fix them or pass --skip-conformance",
@@ -321,16 +292,32 @@ pub fn package(
     tag: Option<&str>,
     ui: &Ui,
 ) -> Result<Packaged> {
-    let root = project::root();
-    let all = project::plugins(&root)?;
+    let all = project::plugins(&project::root())?;
     let plugin = project::find(&all, name)?.clone();
     let lang = single_lang(&plugin, lang)?;
-    let commit = crate::git::head(&root)?;
+    let built = build_one(&plugin, lang, ui)?;
+    package_built(&plugin, built, format, tag)
+}
+
+/// Build one plug-in in one language with the runner `build` would choose.
+pub fn build_one(plugin: &Plugin, lang: Lang, ui: &Ui) -> Result<Built> {
     let (runner, _) = crate::container::select(false, false, None, &[lang], true, ui)?;
-    let built = build_many(&runner, &[(plugin.clone(), lang)], ui)?.remove(0);
+    Ok(build_many(&runner, &[(plugin.clone(), lang)], ui)?.remove(0))
+}
+
+/// Package an already built plugin.wasm; writes `out/<plugin>/<lang>/image-<format>/` and its `.tar`.
+pub fn package_built(
+    plugin: &Plugin,
+    built: Built,
+    format: flags::ImageFormat,
+    tag: Option<&str>,
+) -> Result<Packaged> {
+    let root = project::root();
+    let lang = built.lang;
+    let commit = crate::git::head(&root)?;
     let wasm =
         std::fs::read(&built.path).with_context(|| format!("reading {}", built.path.display()))?;
-    let meta = spec_meta(&plugin, &root)?;
+    let meta = spec_meta(plugin, &root)?;
     let version_env = std::env::var("PLUGIN_VERSION")
         .ok()
         .filter(|s| !s.is_empty());
@@ -370,7 +357,11 @@ pub fn package(
     })?;
     pwoci::gate(&image, &pwoci::GateOptions::default())
         .context("the packaged image fails the layout gate")?;
-    let dir = root.join("out").join(&plugin.name).join(lang.as_str());
+    let dir = built
+        .path
+        .parent()
+        .context("plugin.wasm has no folder")?
+        .to_path_buf();
     let layout = dir.join(format!("image-{format}"));
     let tar = dir.join(format!("image-{format}.tar"));
     let opts = pwoci::LayoutOptions {
@@ -383,7 +374,7 @@ pub fn package(
     pwoci::write_layout_tar(&image, &tar, &opts)
         .with_context(|| format!("writing {}", tar.display()))?;
     Ok(Packaged {
-        plugin: plugin.name,
+        plugin: plugin.name.clone(),
         lang,
         image,
         tag,

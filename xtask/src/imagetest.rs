@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
 use crate::flags::{self, ImageFormat, Lang};
-use crate::image::package;
+use crate::image::{build_one, package_built};
 use crate::ui::Ui;
 
 /// Returns Ok(false) when the registry binary is missing (the stage is skipped, and said so).
@@ -14,9 +14,13 @@ pub fn run(ui: &Ui, plugin: &str, lang: Lang) -> Result<bool> {
     ui.status(&format!(
         "image: deterministic packaging of {plugin} ({lang})"
     ));
+    let root = crate::project::root();
+    let all = crate::project::plugins(&root)?;
+    let p = crate::project::find(&all, plugin)?;
+    let built = build_one(p, lang, ui)?;
     for format in [ImageFormat::Oci, ImageFormat::Compat] {
-        let a = package(plugin, Some(lang), format, Some("repro-a"), ui)?;
-        let b = package(plugin, Some(lang), format, Some("repro-b"), ui)?;
+        let a = package_built(p, built.clone(), format, Some("repro-a"))?;
+        let b = package_built(p, built.clone(), format, Some("repro-b"))?;
         if a.image.digest() != b.image.digest() {
             bail!(crate::Failure(format!(
                 "{plugin} ({lang}) {format} image is not deterministic: {} vs {}",
@@ -42,21 +46,11 @@ pub fn run(ui: &Ui, plugin: &str, lang: Lang) -> Result<bool> {
     ui.status(&format!(
         "image: pushing {plugin} ({lang}) to the loopback registry {host}"
     ));
-    let push = flags::Push {
-        plugin: plugin.to_string(),
-        lang: Some(lang),
-        format: ImageFormat::Oci,
-        registry: Some(format!("{host}/plugins")),
-        image: None,
-        tag: Some("e2e".into()),
-        insecure: false,
-        // The conformance stage has just run the vectors against this very build.
-        skip_conformance: true,
-        layout: None,
-    };
+    // The conformance stage has just run the vectors against this very build.
+    let push = loopback_push(plugin, lang, &host, "e2e", None);
     push.run(ui)?;
     refuse_malformed(ui, plugin, lang, &host)?;
-    let expected = package(plugin, Some(lang), ImageFormat::Oci, Some("e2e"), ui)?
+    let expected = package_built(p, built, ImageFormat::Oci, Some("e2e"))?
         .image
         .digest()
         .to_string();
@@ -118,17 +112,7 @@ fn refuse_malformed(ui: &Ui, plugin: &str, lang: Lang, host: &str) -> Result<()>
         "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m, "size": m_len,
         "annotations": {"org.opencontainers.image.ref.name": "bad"}}]});
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index)?)?;
-    let push = flags::Push {
-        plugin: plugin.to_string(),
-        lang: Some(lang),
-        format: ImageFormat::Oci,
-        registry: Some(format!("{host}/plugins")),
-        image: None,
-        tag: Some("malformed".into()),
-        insecure: false,
-        skip_conformance: true,
-        layout: Some(dir.clone()),
-    };
+    let push = loopback_push(plugin, lang, host, "malformed", Some(dir.clone()));
     let err = match push.run(ui) {
         Ok(()) => bail!(crate::Failure(
             "a single raw-wasm layer layout was pushed instead of refused".into()
@@ -145,4 +129,26 @@ fn refuse_malformed(ui: &Ui, plugin: &str, lang: Lang, host: &str) -> Result<()>
         "image: a one-layer raw wasm layout is refused before the push: {err}"
     ));
     Ok(())
+}
+
+/// `push` of `plugin` to the loopback registry `host` under `plugins/`, without the vectors gate (the conformance
+/// stage has run them on this build).
+fn loopback_push(
+    plugin: &str,
+    lang: Lang,
+    host: &str,
+    tag: &str,
+    layout: Option<std::path::PathBuf>,
+) -> flags::Push {
+    flags::Push {
+        plugin: plugin.to_string(),
+        lang: Some(lang),
+        format: ImageFormat::Oci,
+        registry: Some(format!("{host}/plugins")),
+        image: None,
+        tag: Some(tag.into()),
+        insecure: false,
+        skip_conformance: true,
+        layout,
+    }
 }
