@@ -47,10 +47,11 @@ impl flags::Image {
             if self.format != flags::ImageFormat::Compat {
                 bail!("--load needs --format compat: docker cannot load the two-layer wasm (oci) variant");
             }
-            let docker = std::env::var("DOCKER").unwrap_or_else(|_| "docker".into());
+            // Only engine.rs makes container-engine commands (it picks the CLI and DOCKER_HOST).
+            let engine = crate::engine::Engine::detect(None)?;
             crate::runner::run(
-                &Cmd::new(docker, &project::root())
-                    .args(["load", "--input"])
+                &engine
+                    .cmd(["load", "--input"])
                     .arg(p.tar.display().to_string()),
                 ui,
             )

@@ -1,7 +1,8 @@
-//! Build plans: `plan(plugin, lang, env) -> Vec<Step>` is pure; `runner` is the only place steps run.
+//! Build plans: `plan(plugin, lang, env) -> Vec<Step>` runs nothing (its only I/O is listing the C++ sources);
+//! `runner` is the only place steps run.
 //!
 //! A plan names paths through [`BuildEnv`], which the runner provides, so the same steps run on the host
-//! or, later, inside a builder container whose paths differ.
+//! or inside a builder container whose paths differ.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
