@@ -72,6 +72,8 @@ impl flags::Lint {
                 "wasm-cpp/include/pwsdk/detail",
                 "wasm-cpp/src",
                 "wasm-cpp/tests",
+                "wasm-cpp/compat/include",
+                "wasm-cpp/compat/src",
             ] {
                 files.extend(cpp_files(&root.join(dir)));
             }
