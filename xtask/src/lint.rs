@@ -74,6 +74,7 @@ impl flags::Lint {
                 "wasm-cpp/tests",
                 "wasm-cpp/compat/include",
                 "wasm-cpp/compat/src",
+                "wasm-cpp/compat/tests",
             ] {
                 files.extend(cpp_files(&root.join(dir)));
             }

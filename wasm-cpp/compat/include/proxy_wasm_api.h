@@ -101,6 +101,33 @@ class WasmData {
 };
 using WasmDataPtr = std::unique_ptr<WasmData>;
 
+// The upstream SDK trusts the host's bytes; this parser checks every size against the buffer instead (as
+// pwsdk::deserializeHeaders does, which copies where this returns views).
+inline std::vector<std::pair<std::string_view, std::string_view>> WasmData::pairs() {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  auto u32 = [this](size_t at) {
+    uint32_t v = 0;
+    std::memcpy(&v, data_ + at, sizeof v);
+    return size_t{v};
+  };
+  if (!data_ || size_ < sizeof(uint32_t)) return out;
+  size_t n = u32(0);
+  if (n > (size_ - sizeof(uint32_t)) / 8) return out;
+  size_t at = sizeof(uint32_t) + n * 8;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    size_t key = u32(4 + i * 8);
+    size_t value = u32(8 + i * 8);
+    if (key > size_ || value > size_ || at + key + value + 2 > size_) return {};
+    std::string_view k(data_ + at, key);
+    at += key + 1;
+    std::string_view v(data_ + at, value);
+    at += value + 1;
+    out.emplace_back(k, v);
+  }
+  return out;
+}
+
 // ---- Header pairs in the proxy-wasm serialisation
 // ----------------------------------------------------------- u32 count, count x (u32 key size, u32 value
 // size), then each key and value followed by '\0' (little endian).

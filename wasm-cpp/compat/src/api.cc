@@ -1,8 +1,6 @@
-// The non-inline parts of proxy_wasm_api.h: header-pair parsing, the calls that serialise header lists (with
+// The non-inline parts of proxy_wasm_api.h: the calls that serialise header lists (with
 // pwsdk's serialiser), and the callout bookkeeping of RootContext and the gRPC handlers.
 #include "pwsdk/api.h"
-
-#include <cstring>
 
 #include "proxy_wasm_intrinsics.h"
 #include "pwsdk/abi.h"
@@ -14,12 +12,6 @@ namespace {
 WasmResult result(uint32_t status) { return static_cast<WasmResult>(status); }
 WasmResult result(pwsdk::Status status) { return static_cast<WasmResult>(status); }
 
-uint32_t readU32(const char* p) {
-  uint32_t v = 0;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // A header list in the proxy-wasm serialisation, or empty for none (as the upstream SDK passes it).
 std::string serialized(const HeaderStringPairs& pairs) {
   return pairs.empty() ? std::string() : pwsdk::serializeHeaders(pairs);
@@ -27,28 +19,6 @@ std::string serialized(const HeaderStringPairs& pairs) {
 const char* dataOrNull(const std::string& s) { return s.empty() ? nullptr : s.data(); }
 
 }  // namespace
-
-// The upstream SDK trusts the host's bytes; this parser checks every size against the buffer instead, and
-// returns no pairs for a malformed buffer (pwsdk::deserializeHeaders applies the same checks but copies).
-std::vector<std::pair<std::string_view, std::string_view>> WasmData::pairs() {
-  std::vector<std::pair<std::string_view, std::string_view>> out;
-  if (!data_ || size_ < sizeof(uint32_t)) return out;
-  size_t n = readU32(data_);
-  if (n > (size_ - sizeof(uint32_t)) / 8) return out;
-  size_t at = sizeof(uint32_t) + n * 8;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    size_t key = readU32(data_ + 4 + i * 8);
-    size_t value = readU32(data_ + 8 + i * 8);
-    if (key > size_ || value > size_ || at + key + value + 2 > size_) return {};
-    std::string_view k(data_ + at, key);
-    at += key + 1;
-    std::string_view v(data_ + at, value);
-    at += value + 1;
-    out.emplace_back(k, v);
-  }
-  return out;
-}
 
 std::optional<WasmDataPtr> proxy_wasm_compat::getPropertyAt(std::string_view path) {
   const char* ptr = nullptr;
