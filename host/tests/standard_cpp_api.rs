@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pwhost::{LogLevel, Plugin, Request};
+use pwhost::{LogLevel, Plugin, Request, VmOptions};
 
 fn built(plugin: &str, lang: &str) -> Option<PathBuf> {
     let Some(dir) = std::env::var_os("PWHOST_BUILT_DIR").map(PathBuf::from) else {
@@ -92,4 +92,40 @@ fn standard_api_ticks_metrics_and_shared_data() {
         Some(&b"3"[..])
     );
     assert!(vm.failure().is_none());
+}
+
+#[test]
+fn standard_api_picks_the_factories_by_root_id() {
+    let Some(wasm) = built("http-wasm-example", "cpp") else {
+        return;
+    };
+    let plugin = Plugin::load(&wasm)
+        .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()))
+        .named("http-wasm-example");
+    // The example registers its factories for root_id "" (the default). Under another root_id the upstream SDK
+    // gives the plug-in a RootContext and Contexts that do nothing; the compat layer does too, and says so.
+    let mut vm = plugin
+        .start_with(VmOptions {
+            plugin_config: b"{}".to_vec(),
+            root_id: "other".into(),
+            ..VmOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        has_log(
+            vm.logs(),
+            LogLevel::Warn,
+            "no RegisterContextFactory for root_id \"other\" (registered: \"\")"
+        ),
+        "{:?}",
+        vm.logs()
+    );
+    assert_eq!(vm.tick_period(), Duration::ZERO);
+    let out = vm
+        .request(Request::get("/local"))
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.local_response.is_none());
+    let up = out.upstream_request.expect("the request passes untouched");
+    assert!(up.header("x-wasm-example").is_none());
 }

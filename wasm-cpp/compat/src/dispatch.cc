@@ -46,11 +46,17 @@ RootContext* createRoot(uint32_t id) {
   if (factory != r.root_factories.end() && factory->second) {
     root = factory->second(id, root_id);
   } else {
-    if (r.context_factories.find(root_id) == r.context_factories.end() && !r.root_factories.empty()) {
+    bool registered_here = r.context_factories.count(root_id) > 0;
+    if (!registered_here && (!r.root_factories.empty() || !r.context_factories.empty())) {
       // As the upstream SDK, the plug-in then does nothing; say why, since that is rarely what was meant.
       std::string registered;
-      for (const auto& f : r.root_factories)
-        registered += (registered.empty() ? "\"" : ", \"") + f.first + "\"";
+      auto name = [&registered](const std::string& id) {
+        std::string quoted = "\"" + id + "\"";
+        if (registered.find(quoted) == std::string::npos)
+          registered += (registered.empty() ? "" : ", ") + quoted;
+      };
+      for (const auto& f : r.root_factories) name(f.first);
+      for (const auto& f : r.context_factories) name(f.first);
       logWarn("no RegisterContextFactory for root_id \"" + root_id + "\" (registered: " + registered +
               "): this plug-in configuration gets a RootContext and Contexts that do nothing");
     }
