@@ -70,6 +70,19 @@ PWSDK_IMPORT_(proxy_http_call)
 uint32_t proxy_http_call(const char* upstream, size_t upstream_len, const char* headers, size_t headers_len,
                          const char* body, size_t body_len, const char* trailers, size_t trailers_len,
                          uint32_t timeout_ms, uint32_t* ret_token);
+// gRPC callouts: messages are serialised bytes; metadata uses the header-map format.
+PWSDK_IMPORT_(proxy_grpc_call)
+uint32_t proxy_grpc_call(const char* upstream, size_t upstream_len, const char* service, size_t service_len,
+                         const char* method, size_t method_len, const char* metadata, size_t metadata_len,
+                         const char* message, size_t message_len, uint32_t timeout_ms, uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_grpc_stream)
+uint32_t proxy_grpc_stream(const char* upstream, size_t upstream_len, const char* service, size_t service_len,
+                           const char* method, size_t method_len, const char* metadata, size_t metadata_len,
+                           uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_grpc_send)
+uint32_t proxy_grpc_send(uint32_t token, const char* message, size_t message_len, uint32_t end_stream);
+PWSDK_IMPORT_(proxy_grpc_cancel) uint32_t proxy_grpc_cancel(uint32_t token);
+PWSDK_IMPORT_(proxy_grpc_close) uint32_t proxy_grpc_close(uint32_t token);
 
 // Shared data and queues.
 PWSDK_IMPORT_(proxy_set_shared_data)
@@ -78,6 +91,17 @@ uint32_t proxy_set_shared_data(const char* key, size_t key_len, const char* valu
 PWSDK_IMPORT_(proxy_get_shared_data)
 uint32_t proxy_get_shared_data(const char* key, size_t key_len, char** ret_ptr, size_t* ret_len,
                                uint32_t* ret_cas);
+// Queues: register (or reopen) by name in this VM; resolve by VM id ("" = this VM) and name (NotFound when
+// absent); dequeue returns Empty when there is nothing to take.
+PWSDK_IMPORT_(proxy_register_shared_queue)
+uint32_t proxy_register_shared_queue(const char* name, size_t name_len, uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_resolve_shared_queue)
+uint32_t proxy_resolve_shared_queue(const char* vm_id, size_t vm_id_len, const char* name, size_t name_len,
+                                    uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_enqueue_shared_queue)
+uint32_t proxy_enqueue_shared_queue(uint32_t token, const char* data, size_t data_len);
+PWSDK_IMPORT_(proxy_dequeue_shared_queue)
+uint32_t proxy_dequeue_shared_queue(uint32_t token, char** ret_ptr, size_t* ret_len);
 
 // Metrics.
 PWSDK_IMPORT_(proxy_define_metric)
@@ -95,6 +119,11 @@ uint32_t proxy_set_property(const char* path, size_t path_len, const char* value
 // Contexts.
 PWSDK_IMPORT_(proxy_set_effective_context) uint32_t proxy_set_effective_context(uint32_t context_id);
 PWSDK_IMPORT_(proxy_done) uint32_t proxy_done();
+
+// Host-specific functions by name (NotFound when the host has none of that name).
+PWSDK_IMPORT_(proxy_call_foreign_function)
+uint32_t proxy_call_foreign_function(const char* name, size_t name_len, const char* args, size_t args_len,
+                                     char** ret_ptr, size_t* ret_len);
 
 }  // extern "C"
 }  // namespace abi
