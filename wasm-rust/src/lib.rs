@@ -16,6 +16,7 @@ pub mod plugin;
 pub mod regex;
 pub mod request;
 pub mod rules;
+pub mod sse;
 
 pub use host::HostError;
 pub use plugin::{register, Flow, Http, HttpPlugin};
