@@ -10,6 +10,7 @@
 //! See `wasm-rust/README.md` for the configuration contract shared with the C++ SDK.
 
 pub mod body;
+pub mod cluster;
 pub mod host;
 pub mod log;
 pub mod plugin;
