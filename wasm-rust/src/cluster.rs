@@ -49,7 +49,11 @@ pub enum Cluster {
         host: String,
     },
     /// Any service by its fully qualified name (e.g. `auth.default.svc.cluster.local`, `api.example.com`).
-    Fqdn { fqdn: String, port: u16, host: String },
+    Fqdn {
+        fqdn: String,
+        port: u16,
+        host: String,
+    },
     /// An Envoy cluster by its exact name.
     Named { name: String, authority: String },
 }
@@ -213,8 +217,9 @@ impl Cluster {
     /// request has none).
     pub fn name(&self) -> Result<String, HostError> {
         let route = match self {
-            Cluster::Route { .. } => host::property(&["cluster_name"])?
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            Cluster::Route { .. } => {
+                host::property(&["cluster_name"])?.map(|b| String::from_utf8_lossy(&b).into_owned())
+            }
             _ => None,
         };
         self.name_with(route.as_deref())
@@ -232,7 +237,10 @@ impl Cluster {
             _ => None,
         };
         self.authority_with(request.as_deref())
-            .ok_or(HostError::new("proxy_get_header_map_value", host::NOT_FOUND))
+            .ok_or(HostError::new(
+                "proxy_get_header_map_value",
+                host::NOT_FOUND,
+            ))
     }
 }
 
@@ -254,7 +262,9 @@ mod tests {
         assert_eq!(Cluster::route("").name_with(None), None);
         assert_eq!(Cluster::route("h").authority_with(None).unwrap(), "h");
         assert_eq!(
-            Cluster::nacos("s", "a_b", "ns", 1, true, "v", "").name_with(None).unwrap(),
+            Cluster::nacos("s", "a_b", "ns", 1, true, "v", "")
+                .name_with(None)
+                .unwrap(),
             "outbound|1|v|s.a-b.ns.nacos-ext"
         );
     }

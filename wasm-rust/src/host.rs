@@ -71,8 +71,11 @@ mod raw {
             data: *const u8,
             data_size: usize,
         ) -> u32;
-        pub fn proxy_get_buffer_status(buffer: u32, ret_size: *mut usize, ret_flags: *mut u32)
-            -> u32;
+        pub fn proxy_get_buffer_status(
+            buffer: u32,
+            ret_size: *mut usize,
+            ret_flags: *mut u32,
+        ) -> u32;
         pub fn proxy_continue_stream(stream: u32) -> u32;
         pub fn proxy_get_status(
             ret_code: *mut u32,
@@ -414,7 +417,12 @@ fn check(call: &'static str, status: u32) -> Result<(), HostError> {
 
 /// Replaces `size` bytes at `start` of a body buffer with `data` (Envoy: start 0 drains `size` bytes then
 /// prepends; start at or past the end appends).
-pub fn set_buffer(buffer: BufferType, start: usize, size: usize, data: &[u8]) -> Result<(), HostError> {
+pub fn set_buffer(
+    buffer: BufferType,
+    start: usize,
+    size: usize,
+    data: &[u8],
+) -> Result<(), HostError> {
     // SAFETY: pointer and length of a live slice
     let status = unsafe {
         raw::proxy_set_buffer_bytes(buffer as u32, start, size, data.as_ptr(), data.len())
@@ -509,8 +517,7 @@ pub fn resolve_shared_queue(vm_id: &str, name: &str) -> Result<Option<u32>, Host
 
 pub fn enqueue_shared_queue(queue_id: u32, data: &[u8]) -> Result<(), HostError> {
     // SAFETY: pointer and length of a live slice
-    let status =
-        unsafe { raw::proxy_enqueue_shared_queue(queue_id, data.as_ptr(), data.len()) };
+    let status = unsafe { raw::proxy_enqueue_shared_queue(queue_id, data.as_ptr(), data.len()) };
     check("proxy_enqueue_shared_queue", status)
 }
 

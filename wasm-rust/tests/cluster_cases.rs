@@ -11,8 +11,9 @@ fn decode(field: &str, line: usize) -> String {
     while i < b.len() {
         if b[i] == b'%' {
             let hex = std::str::from_utf8(b.get(i + 1..i + 3).unwrap_or_default()).unwrap_or("");
-            let v = u8::from_str_radix(hex, 16)
-                .unwrap_or_else(|_| panic!("cluster_cases.txt:{line}: bad %HH escape in {field:?}"));
+            let v = u8::from_str_radix(hex, 16).unwrap_or_else(|_| {
+                panic!("cluster_cases.txt:{line}: bad %HH escape in {field:?}")
+            });
             out.push(v);
             i += 3;
         } else {
@@ -43,9 +44,9 @@ fn cluster_naming_table() {
         let mut args: HashMap<&str, String> = HashMap::new();
         if fields[1] != "-" {
             for pair in fields[1].split(' ') {
-                let (k, v) = pair
-                    .split_once('=')
-                    .unwrap_or_else(|| panic!("cluster_cases.txt:{line}: `{pair}` is not key=value"));
+                let (k, v) = pair.split_once('=').unwrap_or_else(|| {
+                    panic!("cluster_cases.txt:{line}: `{pair}` is not key=value")
+                });
                 args.insert(k, decode(v, line));
             }
         }
@@ -56,7 +57,13 @@ fn cluster_naming_table() {
         };
         let cluster = match fields[0] {
             "route" => Cluster::route(&s("host")),
-            "k8s" => Cluster::k8s(&s("service"), &s("namespace"), port("port"), &s("version"), &s("host")),
+            "k8s" => Cluster::k8s(
+                &s("service"),
+                &s("namespace"),
+                port("port"),
+                &s("version"),
+                &s("host"),
+            ),
             "nacos" => Cluster::nacos(
                 &s("service"),
                 &s("group"),

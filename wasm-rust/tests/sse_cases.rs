@@ -128,7 +128,10 @@ fn sse_table_at_every_chunking() {
             fields[2],
             decode(fields[3], line),
         );
-        assert!(names.insert(name), "sse_cases.txt:{line}: duplicate name {name:?}");
+        assert!(
+            names.insert(name),
+            "sse_cases.txt:{line}: duplicate name {name:?}"
+        );
         cases += 1;
         let mut chunkings: Vec<Vec<&[u8]>> = vec![vec![&stream[..]]];
         for cut in 0..=stream.len() {
