@@ -179,9 +179,74 @@ pub(crate) fn dispatch_http(call: &HttpCall) -> Result<u32, HostError> {
         .map_err(|s| HostError::new("proxy_http_call", s as u32))
 }
 
+/// Reads a protobuf varint at `pos`.
+fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..70).step_by(7) {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Whether bytes are valid protobuf wire format, so that Envoy's `proxy_grpc_call` would read them as a
+/// serialized `GrpcService` rather than as a cluster name (the empty string included). Pure.
+pub fn parses_as_protobuf(b: &[u8]) -> bool {
+    let mut pos = 0;
+    let mut groups: Vec<u64> = Vec::new();
+    while pos < b.len() {
+        let Some(tag) = varint(b, &mut pos) else {
+            return false;
+        };
+        let field = tag >> 3;
+        if field == 0 || field > (1 << 29) - 1 {
+            return false;
+        }
+        let skip = match tag & 7 {
+            0 => {
+                if varint(b, &mut pos).is_none() {
+                    return false;
+                }
+                0
+            }
+            1 => 8,
+            2 => match varint(b, &mut pos) {
+                Some(n) => n,
+                None => return false,
+            },
+            3 => {
+                groups.push(field);
+                0
+            }
+            4 => {
+                if groups.pop() != Some(field) {
+                    return false;
+                }
+                0
+            }
+            5 => 4,
+            _ => return false,
+        };
+        match usize::try_from(skip).ok().and_then(|n| pos.checked_add(n)) {
+            Some(end) if end <= b.len() => pos = end,
+            _ => return false,
+        }
+    }
+    groups.is_empty()
+}
+
 /// Sends a unary gRPC callout; the token identifies the answer.
 pub(crate) fn dispatch_grpc(call: &GrpcCall) -> Result<u32, HostError> {
     let upstream = call.cluster.name()?;
+    // Envoy would read such a name as a GrpcService without a target and refuse with BadArgument, a status
+    // proxy-wasm 0.2.5's dispatch_grpc_call panics on: refuse it here, as a value.
+    if parses_as_protobuf(upstream.as_bytes()) {
+        return Err(HostError::new("proxy_grpc_call", host::BAD_ARGUMENT));
+    }
     let metadata: Vec<(&str, &[u8])> = call
         .initial_metadata
         .iter()
@@ -281,5 +346,31 @@ pub(crate) fn read_grpc_answer(status: u32, response_size: usize) -> GrpcRespons
         status,
         status_message,
         ..GrpcResponse::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_names_that_envoy_reads_as_protobuf() {
+        // Higress names start with `o` (field 13, wire type 7): never protobuf
+        assert!(!parses_as_protobuf(b"outbound|9000||grpc.dns"));
+        assert!(!parses_as_protobuf(b"ext_authz"));
+        assert!(!parses_as_protobuf(b"grpc"));
+        // the empty string is an empty message
+        assert!(parses_as_protobuf(b""));
+        // `a` = field 12 fixed64: 8 more bytes make a valid message
+        assert!(parses_as_protobuf(b"a12345678"));
+        assert!(!parses_as_protobuf(b"a1234567"));
+        // a real GrpcService { envoy_grpc { cluster_name: "x" } }
+        assert!(parses_as_protobuf(&[0x0a, 0x03, 0x0a, 0x01, b'x']));
+        // `"` = field 4, length-delimited: length 0x61 runs past the end
+        assert!(!parses_as_protobuf(b"\"abc"));
+        // groups must close
+        assert!(parses_as_protobuf(&[0x0b, 0x0c]));
+        assert!(!parses_as_protobuf(&[0x0b]));
+        assert!(!parses_as_protobuf(&[0x0c]));
     }
 }

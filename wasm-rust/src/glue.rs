@@ -116,7 +116,7 @@ impl<P: HttpPlugin, R: RootPlugin<Config = P::Config>> Context for RootGlue<P, R
         body_size: usize,
         num_trailers: usize,
     ) {
-        let Some(read) = self.root.http_reader else {
+        let Some(read) = self.root.http_reader.filter(|_| R::PRESENT) else {
             return;
         };
         if !self.root.take_http_call(token) {
@@ -130,7 +130,7 @@ impl<P: HttpPlugin, R: RootPlugin<Config = P::Config>> Context for RootGlue<P, R
     }
 
     fn on_grpc_call_response(&mut self, token: u32, status_code: u32, response_size: usize) {
-        let Some(read) = self.root.grpc_reader else {
+        let Some(read) = self.root.grpc_reader.filter(|_| R::PRESENT) else {
             return;
         };
         if !self.root.take_grpc_call(token) {
@@ -176,11 +176,17 @@ impl<P: HttpPlugin, R: RootPlugin<Config = P::Config>> RootContext for RootGlue<
     }
 
     fn on_tick(&mut self) {
+        if !R::PRESENT {
+            return;
+        }
         let result = self.plugin.on_tick(&mut self.root);
         log_err("on_tick", result);
     }
 
     fn on_queue_ready(&mut self, queue_id: u32) {
+        if !R::PRESENT {
+            return;
+        }
         let result = self.plugin.on_queue_ready(&mut self.root, queue_id);
         log_err("on_queue_ready", result);
     }

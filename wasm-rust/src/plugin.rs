@@ -510,11 +510,11 @@ impl Http {
     }
 
     pub(crate) fn take_http_call(&mut self, token: u32) -> bool {
-        take_token(&mut self.http_calls, token)
+        crate::root::take(&mut self.http_calls, token)
     }
 
     pub(crate) fn take_grpc_call(&mut self, token: u32) -> bool {
-        take_token(&mut self.grpc_calls, token)
+        crate::root::take(&mut self.grpc_calls, token)
     }
 
     fn resume(&mut self, dir: Dir) -> Result<(), HostError> {
@@ -596,15 +596,5 @@ impl Http {
                 }
             }
         }
-    }
-}
-
-fn take_token(tokens: &mut Vec<u32>, token: u32) -> bool {
-    match tokens.iter().position(|&t| t == token) {
-        Some(i) => {
-            tokens.swap_remove(i);
-            true
-        }
-        None => false,
     }
 }

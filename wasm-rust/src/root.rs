@@ -15,6 +15,11 @@ pub trait RootPlugin: Default + 'static {
     /// The HTTP plug-in's configuration type.
     type Config: PluginConfig;
 
+    /// `false` only for the SDK's stand-in of plug-ins registered without a root plug-in: the glue then
+    /// compiles the root callbacks away (binary size). Leave it alone.
+    #[doc(hidden)]
+    const PRESENT: bool = true;
+
     /// After the SDK parsed and validated the configuration; an `Err` rejects it (one error line
     /// `[<plugin>] invalid configuration: <path>: <reason>`, `proxy_on_configure` returns false).
     fn on_configure(
@@ -72,6 +77,7 @@ impl<C> Default for NoRoot<C> {
 
 impl<C: PluginConfig> RootPlugin for NoRoot<C> {
     type Config = C;
+    const PRESENT: bool = false;
 }
 
 /// The root context's handle: ticks and callouts.
@@ -122,12 +128,14 @@ impl Root {
     }
 }
 
-fn take(tokens: &mut Vec<u32>, token: u32) -> bool {
-    match tokens.iter().position(|&t| t == token) {
-        Some(i) => {
-            tokens.swap_remove(i);
-            true
-        }
-        None => false,
+/// Removes `token` from `tokens`; false when it is not there.
+pub(crate) fn take(tokens: &mut Vec<u32>, token: u32) -> bool {
+    let Some(i) = tokens.iter().position(|&t| t == token) else {
+        return false;
+    };
+    let last = tokens.pop().unwrap_or(token);
+    if let Some(slot) = tokens.get_mut(i) {
+        *slot = last;
     }
+    true
 }

@@ -25,7 +25,7 @@ fn decode(field: &str, line: usize) -> Vec<u8> {
 fn esc(bytes: &[u8]) -> String {
     let mut s = String::new();
     for &b in bytes {
-        if b < 0x20 || b >= 0x7f || b"%\t,|=".contains(&b) {
+        if !(0x20..0x7f).contains(&b) || b"%\t,|=".contains(&b) {
             s.push_str(&format!("%{b:02X}"));
         } else {
             s.push(b as char);
