@@ -317,7 +317,7 @@ impl Suite {
             for (lang, tag, how) in
                 crate::builder::ensure(engine, &langs, &Default::default(), true, ui)?
             {
-                ui.status(&format!("builder image {lang}: {tag} ({how})"));
+                ui.status(&format!("{lang} builder image {tag}: {how}"));
             }
         }
         Ok(suite)
