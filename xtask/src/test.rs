@@ -23,6 +23,9 @@ use crate::plan::Cmd;
 use crate::project;
 use crate::ui::Ui;
 
+/// pwdiff's differential test (difftest/tests/diff.rs), run by its own stage once the builds exist.
+const DIFF_TEST: &str = "rust_and_cpp_builds_agree";
+
 /// Stage results, with the wall time of each, and what the user's opt-outs skipped (and why).
 #[derive(Default)]
 pub struct Stages {
@@ -149,7 +152,11 @@ impl flags::Test {
         )?;
 
         st.begin(ui, "unit and integration tests (cargo test)")?;
-        let r = crate::runner::run(&Cmd::new(&cargo, &root).args(["test", "--locked"]), ui);
+        // pwdiff's differential test needs the wasm builds: the differential stage runs it, after conformance.
+        let r = crate::runner::run(
+            &Cmd::new(&cargo, &root).args(["test", "--locked", "--", "--skip", DIFF_TEST]),
+            ui,
+        );
         st.record(ui, "cargo test", r);
 
         st.begin(ui, "the plug-ins' own unit tests (cargo test -p <plug-in>)")?;
