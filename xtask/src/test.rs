@@ -86,7 +86,22 @@ impl Stages {
             summary.push_str(&format!("; FAILED: {}", self.failed.join(", ")));
         }
         ui.result(&format!("{summary} ({:.0}s in all)", ui.elapsed_secs()));
-        // The closing line counts stages, in the plain `N passed, M failed` form CI readers look for.
+        ui.result(&self.last_line());
+        if self.failed.is_empty() {
+            Ok(())
+        } else {
+            bail!(crate::Failure(format!(
+                "test failures: {}",
+                self.failed.join(", ")
+            )))
+        }
+    }
+}
+
+impl Stages {
+    /// The closing line counts stages, in the plain `N passed, M failed` form CI readers look for, followed
+    /// (only after an opt-out) by what was skipped and why.
+    fn last_line(&self) -> String {
         let mut last = format!(
             "stages: {} passed, {} failed",
             self.passed.len(),
@@ -104,15 +119,7 @@ impl Stages {
                 why.join("; ")
             ));
         }
-        ui.result(&last);
-        if self.failed.is_empty() {
-            Ok(())
-        } else {
-            bail!(crate::Failure(format!(
-                "test failures: {}",
-                self.failed.join(", ")
-            )))
-        }
+        last
     }
 }
 
@@ -250,5 +257,38 @@ impl flags::Test {
         // Stop the engine this run started before the closing lines, so they are the last thing printed.
         drop(suite);
         st.finish(ui)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_names_skips_only_after_an_opt_out() {
+        let ui = Ui::new(false, true);
+        let mut st = Stages::default();
+        st.record(&ui, "cargo test", Ok(()));
+        st.record(&ui, "image", Err(anyhow::anyhow!("boom")));
+        assert_eq!(st.last_line(), "stages: 1 passed, 1 failed");
+        st.skip("registry push", "--no-registry");
+        st.skip("verify-repro container vs local", "--no-container");
+        assert_eq!(
+            st.last_line(),
+            "stages: 1 passed, 1 failed, 2 skipped (registry push: --no-registry; verify-repro container vs \
+             local: --no-container)"
+        );
+    }
+
+    #[test]
+    fn opt_outs_parse_and_per_plugin_flags_need_a_plugin() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            crate::flags::Xtask::try_parse_from(["cargo xtask", "test"].iter().chain(args).copied())
+        };
+        assert!(parse(&["--no-container", "--no-registry"]).is_ok());
+        assert!(parse(&["--lang", "rust"]).is_err(), "--lang needs --plugin");
+        assert!(parse(&["--plugin", "x", "--no-registry"]).is_err());
+        assert!(parse(&["--plugin", "x", "--lang", "cpp", "--no-container"]).is_ok());
     }
 }
