@@ -14,6 +14,8 @@ IMG ?=
 
 XTASK := cargo xtask
 LANG_FLAG := $(if $(PLUGIN_LANG),--lang $(PLUGIN_LANG),)
+# `make test` runs the whole suite; `make test PLUGIN_NAME=x [PLUGIN_LANG=l]` only that plug-in's tests.
+TEST_FLAGS := $(if $(filter file,$(origin PLUGIN_NAME)),,--plugin $(PLUGIN_NAME) $(LANG_FLAG))
 
 .PHONY: help build build-all build-image push manifest list test conformance lint
 
@@ -39,8 +41,8 @@ manifest: ## print a Higress WasmPlugin for PLUGIN_NAME
 list: ## list plug-ins and their languages
 	$(XTASK) list
 
-test: ## run the whole test suite
-	$(XTASK) test
+test: ## the whole test suite; with PLUGIN_NAME, that plug-in's unit tests, vectors and lint
+	$(XTASK) test $(TEST_FLAGS)
 
 conformance: ## run PLUGIN_NAME's conformance vectors
 	$(XTASK) conformance --plugin $(PLUGIN_NAME) $(LANG_FLAG)

@@ -43,6 +43,18 @@ impl flags::Build {
         )?;
         ui.status(&format!("runner: {} ({why})", runner.describe()));
         crate::repro::export_source_date_epoch(&root);
+        if targets.iter().any(|(_, l)| *l == Lang::Rust) {
+            // A plug-in crate added by hand is a new workspace member: cargo (or `ensure` in build_many) adds
+            // it to Cargo.lock, and the lock file has to be committed with it.
+            let new = crate::lockfile::uncommitted(&root);
+            if !new.is_empty() {
+                ui.status(&format!(
+                    "Cargo.lock lists the workspace package(s) {}, which the last commit's Cargo.lock lacks: \
+                     commit Cargo.lock with the plug-in",
+                    new.join(", ")
+                ));
+            }
+        }
         if self.dry_run {
             let env = env_for(&runner, &root, &targets, ui, false)?;
             let mut plans = Vec::new();
@@ -118,6 +130,10 @@ fn env_for(
 /// Build each (plug-in, language); used by `build`, `conformance` and `test`.
 pub fn build_many(runner: &Runner, targets: &[(Plugin, Lang)], ui: &Ui) -> Result<Vec<Built>> {
     let root = project::root();
+    if targets.iter().any(|(_, l)| *l == Lang::Rust) {
+        // Every build below is `--locked`: a plug-in crate Cargo.lock does not know yet is added first.
+        crate::lockfile::ensure(&root, ui)?;
+    }
     if matches!(runner, Runner::Local) && targets.iter().any(|(_, l)| *l == Lang::Rust) {
         crate::toolchain::ensure_rust_target(ui)?;
     }

@@ -331,16 +331,14 @@ pub fn bootstrap_tag(mirror: &str) -> String {
 /// `debootstrap --variant=minbase bookworm ROOTFS MIRROR`, then `tar -C ROOTFS -c . | <engine> import - TAG`.
 fn make_base(engine: &Engine, mirror: &str, tag: &str, ui: &Ui) -> Result<()> {
     if crate::toolchain::which("debootstrap").is_none() {
-        bail!(
-            "no base image can be pulled and debootstrap is not installed; install it (`apt-get install debootstrap`) \
-             or make the base image available to {}",
-            engine.kind.as_str()
-        );
+        // As root on Debian/Ubuntu this installs it (one apt line); elsewhere it fails with the command to run.
+        crate::setup::install_or_explain(
+            ui,
+            "making the builder images' Debian base (no base image can be pulled)",
+            &["debootstrap"],
+        )?;
     }
-    if crate::runner::output("id", &["-u"])
-        .map(|u| u != "0")
-        .unwrap_or(true)
-    {
+    if !crate::setup::is_root() {
         bail!("debootstrap needs root to make the base image; run `sudo cargo xtask builder` once (the image is reused)");
     }
     let rootfs = std::env::temp_dir().join(format!("pwbase-rootfs-{}", std::process::id()));

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::plan::Cmd;
+use crate::ui::Ui;
 
 /// Which engine CLI we talk to. Capabilities are methods here, never scattered name checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +177,320 @@ impl Engine {
             .status()
             .map(|s| s.success())
             .unwrap_or(false)
+    }
+}
+
+/// A Docker engine of our own: Debian's `dockerd` (package docker.io) on a private socket, for machines where no
+/// engine answers (`cargo xtask test` starts one; see `setup.rs`). Never the default socket: the socket, pid file,
+/// exec root and log live in `/run/pwbuild/<hash of the data root>/`; the data root (images, build caches) lives
+/// in a cache folder so builder images survive between runs: `$XTASK_DOCKER_DATA`, else
+/// `$XDG_CACHE_HOME/pwbuild/docker`, else `~/.cache/pwbuild/docker`.
+///
+/// Debian's CLI (`/usr/bin/docker`, 20.10) talks to this daemon's built-in BuildKit; a newer CLI without buildx
+/// cannot build with secrets, and `Engine::detect` already prefers the one that can.
+///
+/// Several xtask runs may share one engine: each holds a shared lock on `users` while it uses it, and whoever
+/// leaves last stops it (`lock` serialises starting and stopping). dockerd runs in its own process group, so a
+/// Ctrl-C in the terminal reaches xtask, which stops the engine in order, rather than the daemon directly.
+#[derive(Debug)]
+pub struct PrivateEngine {
+    pub paths: PrivatePaths,
+    users: Option<std::fs::File>,
+    /// the daemon, when this run started it
+    child: Option<std::process::Child>,
+}
+
+/// Where a private engine keeps its things.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivatePaths {
+    pub data_root: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+impl PrivatePaths {
+    /// The paths for this user's environment (see [`PrivateEngine`]).
+    pub fn from_env() -> PrivatePaths {
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let data_root = var("XTASK_DOCKER_DATA").unwrap_or_else(|| {
+            var("XDG_CACHE_HOME")
+                .or_else(|| var("HOME").map(|h| h.join(".cache")))
+                .unwrap_or_else(|| PathBuf::from("/var/cache"))
+                .join("pwbuild/docker")
+        });
+        PrivatePaths::for_data_root(data_root)
+    }
+
+    pub fn for_data_root(data_root: PathBuf) -> PrivatePaths {
+        use sha2::{Digest, Sha256};
+        let hash = crate::build::hex(&Sha256::digest(data_root.as_os_str().as_encoded_bytes()));
+        PrivatePaths {
+            run_dir: PathBuf::from("/run/pwbuild").join(&hash[..12]),
+            data_root,
+        }
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.run_dir.join("docker.sock")
+    }
+
+    /// `DOCKER_HOST` for clients.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    pub fn pidfile(&self) -> PathBuf {
+        self.run_dir.join("docker.pid")
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.run_dir.join("dockerd.log")
+    }
+
+    /// The daemon's arguments (after `dockerd`). Pure: unit-tested.
+    pub fn daemon_args(&self) -> Vec<String> {
+        vec![
+            "--data-root".into(),
+            self.data_root.display().to_string(),
+            "--exec-root".into(),
+            self.run_dir.join("exec").display().to_string(),
+            "--host".into(),
+            self.host(),
+            "--pidfile".into(),
+            self.pidfile().display().to_string(),
+            // Containers still running when the engine stops get this long to end before they are killed.
+            "--shutdown-timeout".into(),
+            "10".into(),
+        ]
+    }
+
+    /// Whether a daemon answers on the socket (`GET /_ping`).
+    pub fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(self.socket()) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+        if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.") && answer.contains(" 200 ")
+    }
+}
+
+impl PrivateEngine {
+    /// Start the private engine (or join the one another xtask run started) and point this process and its
+    /// children at it (`DOCKER_HOST`). Needs root and `dockerd`.
+    pub fn start(paths: PrivatePaths, ui: &Ui) -> Result<PrivateEngine> {
+        let dockerd = crate::toolchain::which("dockerd").context(
+            "dockerd is not installed; install Debian's docker.io (`apt-get install docker.io`) or start a \
+             container engine yourself",
+        )?;
+        for d in [&paths.run_dir, &paths.data_root] {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        let lock = open_lock(&paths.run_dir.join("lock"))?;
+        lock.lock()
+            .with_context(|| format!("locking {}", paths.run_dir.join("lock").display()))?;
+        if std::env::var_os("DOCKER_HOST").is_some_and(|h| h != paths.host().as_str()) {
+            ui.status(&format!(
+                "DOCKER_HOST={} does not answer; using the private engine instead",
+                std::env::var("DOCKER_HOST").unwrap_or_default()
+            ));
+        }
+        // Set once, before any stage runs a child: every engine client from here on (ours, cargo test's) uses it.
+        std::env::set_var("DOCKER_HOST", paths.host());
+        let mut child = None;
+        if paths.answers() {
+            ui.status(&format!(
+                "reusing the private Docker engine already running on {} (data root {})",
+                paths.socket().display(),
+                paths.data_root.display()
+            ));
+        } else {
+            clear_stale_pidfile(&paths.pidfile());
+            let _ = std::fs::remove_file(paths.socket());
+            ui.status(&format!(
+                "starting a private Docker engine: {} {} (stopped when this run ends; log {})",
+                dockerd.display(),
+                paths.daemon_args().join(" "),
+                paths.log().display()
+            ));
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(paths.log())
+                .with_context(|| format!("opening {}", paths.log().display()))?;
+            use std::os::unix::process::CommandExt;
+            let mut c = Command::new(&dockerd)
+                .args(paths.daemon_args())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .with_context(|| format!("starting {}", dockerd.display()))?;
+            let start = Instant::now();
+            loop {
+                if let Some(status) = c.try_wait()? {
+                    bail!(
+                        "the private Docker engine exited at start ({status}); its log ({}) ends:\n{}",
+                        paths.log().display(),
+                        tail(&std::fs::read_to_string(paths.log()).unwrap_or_default(), 15)
+                    );
+                }
+                if paths.answers() {
+                    break;
+                }
+                if start.elapsed() > Duration::from_secs(60) {
+                    let mut e = PrivateEngine {
+                        paths: paths.clone(),
+                        users: None,
+                        child: Some(c),
+                    };
+                    e.terminate();
+                    bail!(
+                        "the private Docker engine did not answer on {} within 60 s; its log ({}) ends:\n{}",
+                        paths.socket().display(),
+                        paths.log().display(),
+                        tail(&std::fs::read_to_string(paths.log()).unwrap_or_default(), 15)
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            ui.status(&format!(
+                "private Docker engine ready in {:.1}s (pid {})",
+                start.elapsed().as_secs_f64(),
+                c.id()
+            ));
+            child = Some(c);
+        }
+        let users = open_lock(&paths.run_dir.join("users"))?;
+        users
+            .lock_shared()
+            .context("registering as a user of the private engine")?;
+        drop(lock);
+        Ok(PrivateEngine {
+            paths,
+            users: Some(users),
+            child,
+        })
+    }
+
+    /// Leave the engine; stop it when no other xtask run uses it. Returns what was done, for a status line.
+    pub fn stop(&mut self) -> Option<String> {
+        let users = self.users.take()?;
+        drop(users);
+        let lock = open_lock(&self.paths.run_dir.join("lock")).ok()?;
+        let _ = lock.lock();
+        let users = open_lock(&self.paths.run_dir.join("users")).ok()?;
+        match users.try_lock() {
+            Ok(()) => {}
+            Err(_) => {
+                self.child = None;
+                return Some(format!(
+                    "left the private Docker engine on {} running: another xtask run still uses it (it stops it)",
+                    self.paths.socket().display()
+                ));
+            }
+        }
+        let pid = self.terminate();
+        Some(match pid {
+            Some(pid) => format!(
+                "stopped the private Docker engine (pid {pid}); images stay in {}",
+                self.paths.data_root.display()
+            ),
+            None => "the private Docker engine had already stopped".to_string(),
+        })
+    }
+
+    /// SIGTERM the daemon and wait for it (SIGKILL after 30 s); the pid of what was stopped.
+    fn terminate(&mut self) -> Option<u32> {
+        let pid = match &self.child {
+            Some(c) => c.id(),
+            None => read_pid(&self.paths.pidfile())?,
+        };
+        if !alive(pid) && self.child.is_none() {
+            return None;
+        }
+        signal(pid, libc::SIGTERM);
+        let start = Instant::now();
+        loop {
+            let gone = match &mut self.child {
+                Some(c) => c.try_wait().map(|s| s.is_some()).unwrap_or(true),
+                None => !alive(pid),
+            };
+            if gone {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                signal(pid, libc::SIGKILL);
+                if let Some(c) = &mut self.child {
+                    let _ = c.wait();
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child = None;
+        Some(pid)
+    }
+}
+
+impl Drop for PrivateEngine {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn open_lock(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn read_pid(pidfile: &Path) -> Option<u32> {
+    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
+}
+
+/// A process that exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) S ...`: the state follows the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+            .unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+fn signal(pid: u32, sig: i32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) has no memory effects; the pid is the daemon's, from its child handle or pid file.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}
+
+/// dockerd refuses to start while its pid file names a live process; a file left by a killed daemon goes.
+fn clear_stale_pidfile(pidfile: &Path) {
+    if let Some(pid) = read_pid(pidfile) {
+        if !alive(pid) {
+            let _ = std::fs::remove_file(pidfile);
+        }
     }
 }
 
@@ -364,6 +679,42 @@ mod tests {
         ] {
             assert_eq!(parse_rootless(v), want, "{v:?}");
         }
+    }
+
+    #[test]
+    fn the_private_engine_never_uses_the_default_socket() {
+        let p = PrivatePaths::for_data_root("/root/.cache/pwbuild/docker".into());
+        let args = p.daemon_args().join(" ");
+        assert!(
+            args.starts_with("--data-root /root/.cache/pwbuild/docker --exec-root /run/pwbuild/"),
+            "{args}"
+        );
+        assert!(p.host().starts_with("unix:///run/pwbuild/") && p.host().ends_with("/docker.sock"));
+        assert!(
+            !args.contains("/var/run/docker.sock") && !args.contains("/var/lib/docker"),
+            "{args}"
+        );
+        assert!(args.contains(&format!("--host {}", p.host())), "{args}");
+        // One data root, one runtime folder; another data root gets its own engine.
+        assert_eq!(
+            p,
+            PrivatePaths::for_data_root("/root/.cache/pwbuild/docker".into())
+        );
+        assert_ne!(
+            p.run_dir,
+            PrivatePaths::for_data_root("/srv/docker".into()).run_dir
+        );
+        // Unix socket paths are limited to 107 bytes.
+        assert!(p.socket().as_os_str().len() < 108);
+    }
+
+    #[test]
+    fn a_process_is_alive_until_reaped() {
+        assert!(alive(std::process::id()));
+        let mut c = Command::new("true").spawn().unwrap();
+        let pid = c.id();
+        c.wait().unwrap();
+        assert!(!alive(pid));
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum Cmd {
     List(List),
     /// Run the shared conformance vectors against every language's build
     Conformance(Conformance),
-    /// Run the whole test suite: unit tests, C++ SDK tests, conformance, generic battery
+    /// Run the whole test suite, setting up what it needs; `--plugin NAME` tests one plug-in
     Test(Test),
     /// rustfmt, clippy (warnings denied), clang-format and tidy checks
     Lint(Lint),
@@ -205,8 +205,24 @@ pub struct Conformance {
 #[derive(Debug, Args)]
 pub struct Test {
     /// Skip the C++ language (for machines without the wasm32 clang toolchain)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "lang")]
     pub no_cpp: bool,
+    /// Neither use nor set up a container engine: builds use the host's toolchains, and the container stages
+    /// (container builds, verify-repro container vs local) are skipped and named on the last line
+    #[arg(long)]
+    pub no_container: bool,
+    /// Do not set up a registry: the push stage is skipped and named on the last line
+    #[arg(long, conflicts_with = "plugin")]
+    pub no_registry: bool,
+    /// Test one plug-in only: its unit tests, conformance vectors and battery, and lint of its files
+    #[arg(long, value_name = "NAME")]
+    pub plugin: Option<String>,
+    /// With --plugin: the language to test (default: every language the plug-in has)
+    #[arg(long, value_enum, requires = "plugin")]
+    pub lang: Option<LangSel>,
+    /// With --plugin: write the conformance JUnit report to FILE
+    #[arg(long, value_name = "FILE", requires = "plugin")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

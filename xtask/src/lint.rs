@@ -61,10 +61,7 @@ impl flags::Lint {
             }
         }
 
-        if let Some(cf) = ["clang-format", "clang-format-14", "clang-format-19"]
-            .iter()
-            .find(|c| crate::toolchain::which(c).is_some())
-        {
+        if let Some(cf) = clang_format() {
             ui.status("clang-format");
             let mut files = Vec::new();
             for dir in [
@@ -81,7 +78,7 @@ impl flags::Lint {
             for p in plugins.iter().filter(|p| p.has(Lang::Cpp)) {
                 files.extend(cpp_files(&p.dir(&root).join("cpp")));
             }
-            let c = Cmd::new(*cf, &root)
+            let c = Cmd::new(cf, &root)
                 .args(["--dry-run", "-Werror", "--style=file"])
                 .args(files.iter().map(|f| f.display().to_string()));
             if !files.is_empty() && crate::runner::run(&c, ui).is_err() {
@@ -103,6 +100,71 @@ impl flags::Lint {
             )))
         }
     }
+}
+
+pub fn clang_format() -> Option<&'static str> {
+    ["clang-format", "clang-format-14", "clang-format-19"]
+        .into_iter()
+        .find(|c| crate::toolchain::which(c).is_some())
+}
+
+/// Lint one plug-in's files in `langs` (the per-plug-in test): tidy; rustfmt and clippy (wasm32-wasip1, warnings
+/// denied) for its Rust crate; clang-format for its C++ files. Returns the failures, each naming the fix.
+pub fn plugin(
+    root: &std::path::Path,
+    p: &project::Plugin,
+    langs: &[Lang],
+    ui: &Ui,
+) -> Result<Vec<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut failed = tidy(root, p)?;
+    if langs.contains(&Lang::Rust) {
+        let package = crate::lockfile::package_name(&p.dir(root).join("rust").join("Cargo.toml"))?;
+        ui.status(&format!("lint {}: rustfmt", p.name));
+        let fmt = Cmd::new(&cargo, root).args(["fmt", "--package", &package, "--", "--check"]);
+        if crate::runner::run(&fmt, ui).is_err() {
+            failed.push(format!("rustfmt (run `cargo fmt --package {package}`)"));
+        }
+        crate::toolchain::ensure_rust_target(ui)?;
+        ui.status(&format!("lint {}: clippy ({RUST_TARGET})", p.name));
+        let clippy = Cmd::new(&cargo, root).args([
+            "clippy",
+            "--locked",
+            "--target",
+            RUST_TARGET,
+            "--package",
+            &package,
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        if crate::runner::run(&clippy, ui).is_err() {
+            failed.push(format!("clippy ({package})"));
+        }
+    }
+    if langs.contains(&Lang::Cpp) {
+        let files = cpp_files(&p.dir(root).join("cpp"));
+        match clang_format() {
+            Some(cf) if !files.is_empty() => {
+                ui.status(&format!("lint {}: clang-format", p.name));
+                let c = Cmd::new(cf, root)
+                    .args(["--dry-run", "-Werror", "--style=file"])
+                    .args(files.iter().map(|f| f.display().to_string()));
+                if crate::runner::run(&c, ui).is_err() {
+                    failed.push(format!(
+                        "clang-format (run `{cf} -i --style=file extensions/{}/cpp/*`)",
+                        p.name
+                    ));
+                }
+            }
+            Some(_) => {}
+            None => failed.push(
+                "clang-format is not installed, so the C++ files were not checked (apt-get install clang-format)"
+                    .into(),
+            ),
+        }
+    }
+    Ok(failed)
 }
 
 fn cpp_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

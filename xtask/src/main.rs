@@ -16,12 +16,15 @@ mod image;
 mod imagetest;
 mod lint;
 mod list;
+mod lockfile;
 mod matrix;
 mod new;
 mod plan;
+mod plugintest;
 mod project;
 mod repro;
 mod runner;
+mod setup;
 mod test;
 mod toolchain;
 mod ui;
@@ -63,7 +66,9 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let code = if e.downcast_ref::<Failure>().is_some() {
+        let code = if setup::interrupted() {
+            130
+        } else if e.downcast_ref::<Failure>().is_some() {
             1
         } else {
             2

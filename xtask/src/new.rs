@@ -116,12 +116,8 @@ impl flags::New {
             ui.result(&format!("created extensions/{name}/{}", f.path.display()));
         }
         if langs.contains(&Lang::Rust) {
-            update_lockfile(&root, ui).inspect_err(|_| {
-                ui.warn(&format!(
-                    "extensions/{name}/ was created but Cargo.lock was not updated; `--locked` builds fail \
-                     until `cargo metadata --format-version 1 >/dev/null` succeeds"
-                ))
-            })?;
+            ui.status("updating Cargo.lock for the new package (cargo update --workspace)");
+            crate::lockfile::update(&root, ui)?;
             ui.result(&format!(
                 "updated Cargo.lock: added the workspace package `{name}` (commit it with the plug-in)"
             ));
@@ -317,41 +313,20 @@ fn write_all(dir: &Path, files: &[File]) -> Result<()> {
     result
 }
 
-/// The workspace picks `extensions/*/rust` up by glob; `cargo metadata` resolves it and writes Cargo.lock. Every
-/// dependency of the template is already locked, so this works offline.
-fn update_lockfile(root: &Path, ui: &Ui) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    ui.status("updating Cargo.lock (cargo metadata --offline)");
-    let out = std::process::Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(root)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .with_context(|| format!("starting `{cargo} metadata`"))?;
-    ui.command(&format!(
-        "{cargo} metadata --format-version 1 --offline >/dev/null"
-    ));
-    if !out.status.success() {
-        bail!(
-            "`cargo metadata` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-/// A stage of `cargo xtask test`: scaffold `demo` in both languages, run its conformance vectors, then remove it
-/// and restore Cargo.lock byte for byte, whatever happened. Returns `Ok(false)` (skipped) when `extensions/demo`
-/// exists already.
-pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
-    const NAME: &str = "demo";
+/// A stage of `cargo xtask test`: scaffold a plug-in (`demo`, or `demo-<n>` when that folder is taken) in both
+/// languages, run its conformance vectors (with the host's toolchains when `local`), then remove it and restore
+/// Cargo.lock byte for byte, whatever happened.
+pub fn selftest(ui: &Ui, no_cpp: bool, local: bool) -> Result<()> {
     let root = project::root();
-    let dir = root.join("extensions").join(NAME);
-    if dir.exists() {
-        ui.warn("extensions/demo exists; the scaffolding stage was skipped");
-        return Ok(false);
-    }
+    let name = (0..)
+        .map(|n| match n {
+            0 => "demo".to_string(),
+            n => format!("demo-{n}"),
+        })
+        .find(|n| !root.join("extensions").join(n).exists())
+        .expect("a free name");
+    let name = name.as_str();
+    let dir = root.join("extensions").join(name);
     let lock = root.join("Cargo.lock");
     let saved = std::fs::read(&lock).with_context(|| format!("reading {}", lock.display()))?;
     struct Cleanup {
@@ -368,12 +343,12 @@ pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
         }
     }
     let _cleanup = Cleanup {
-        dirs: vec![dir, project::out_dir(&root).join(NAME)],
+        dirs: vec![dir, project::out_dir(&root).join(name)],
         lock,
         saved,
     };
     flags::New {
-        name: NAME.into(),
+        name: name.into(),
         lang: if no_cpp { NewLang::Rust } else { NewLang::Both },
     }
     .run(ui)?;
@@ -383,11 +358,11 @@ pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
         } else {
             flags::LangSel::All
         },
-        plugins: vec![NAME.into()],
+        plugins: vec![name.into()],
         vectors: Vec::new(),
         junit: None,
         no_battery: false,
-        local: false,
+        local,
     };
     let outcome = conf.execute(ui)?;
     if !outcome.failed_runs.is_empty() {
@@ -398,7 +373,7 @@ pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
     }
     // Tidy must accept what `new` makes.
     let plugins = project::plugins(&root)?;
-    let demo = project::find(&plugins, NAME)?;
+    let demo = project::find(&plugins, name)?;
     let problems = crate::lint::tidy(&root, demo)?;
     if !problems.is_empty() {
         bail!(
@@ -406,7 +381,7 @@ pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
             problems.join("; ")
         );
     }
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]

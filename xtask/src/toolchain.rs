@@ -57,26 +57,8 @@ pub fn ensure_cpp(ui: &Ui) -> Result<CppToolchain> {
     if let Some(tc) = find_cpp() {
         return Ok(tc);
     }
-    let is_root = output("id", &["-u"]).map(|u| u == "0").unwrap_or(false);
-    if is_root && which("apt-get").is_some() {
-        ui.status(&format!(
-            "installing the C++ wasm toolchain: apt-get install {}",
-            CPP_PACKAGES.join(" ")
-        ));
-        let root = crate::project::root();
-        let apt = |args: &[&str]| {
-            crate::runner::run(
-                &crate::plan::Cmd::new("apt-get", &root)
-                    .args(["-o", "DPkg::Lock::Timeout=600", "-q"])
-                    .args(args.iter().copied())
-                    .env("DEBIAN_FRONTEND", "noninteractive"),
-                ui,
-            )
-        };
-        apt(&["update"])?;
-        let mut install = vec!["install", "-y", "--no-install-recommends"];
-        install.extend(CPP_PACKAGES);
-        apt(&install)?;
+    if crate::setup::is_root() && crate::setup::has_apt() {
+        crate::setup::apt_install(ui, "the C++ wasm toolchain", CPP_PACKAGES)?;
         if let Some(tc) = find_cpp() {
             return Ok(tc);
         }
@@ -89,7 +71,8 @@ pub fn ensure_cpp(ui: &Ui) -> Result<CppToolchain> {
     )
 }
 
-fn find_cpp() -> Option<CppToolchain> {
+/// clang++ with a wasm32-wasi sysroot and wasm-opt, when present.
+pub fn find_cpp() -> Option<CppToolchain> {
     let cxx = std::env::var("CXX_WASM32").ok().or_else(|| {
         ["clang++", "clang++-14", "clang++-19"]
             .iter()

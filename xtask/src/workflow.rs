@@ -106,10 +106,31 @@ mod tests {
         let order = [
             pos("cargo xtask builder --lang \"$PLUGIN_LANG\""),
             pos("cargo xtask build --container --lang \"$PLUGIN_LANG\" \"$PLUGIN_NAME\""),
-            pos("cargo xtask conformance --plugin \"$PLUGIN_NAME\" --lang \"$PLUGIN_LANG\""),
+            pos("cargo xtask test --plugin \"$PLUGIN_NAME\" --lang \"$PLUGIN_LANG\" --junit "),
             pos("cargo xtask push --lang \"$PLUGIN_LANG\" \"$PLUGIN_NAME\""),
         ];
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        // The per-plug-in test command is what `make test PLUGIN_NAME=x` runs too: one definition of a
+        // plug-in's tests, and it parses as the command line xtask has.
+        use clap::Parser;
+        let args = crate::flags::Xtask::try_parse_from([
+            "cargo xtask",
+            "test",
+            "--plugin",
+            "say-hello",
+            "--lang",
+            "rust",
+            "--junit",
+            "out/j.xml",
+        ])
+        .expect("the workflow's test command parses");
+        match args.cmd {
+            crate::flags::Cmd::Test(t) => {
+                assert_eq!(t.plugin.as_deref(), Some("say-hello"));
+                assert!(t.junit.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
         let push = job["steps"]
             .as_sequence()
             .unwrap()
