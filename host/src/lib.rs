@@ -7,17 +7,24 @@
 mod abi;
 pub mod battery;
 mod hostcalls;
-mod plugin;
+mod http;
+mod matching;
+pub mod plugin;
 pub mod runner;
 mod state;
+mod tcp;
 mod types;
 pub mod vectors;
 mod vm;
 mod wasi;
 
+pub use abi::AbiVersion;
+pub use http::Exchange;
 pub use plugin::{ModuleInfo, Plugin};
+pub use tcp::{Connection, TcpEvent};
 pub use types::{
-    Error, Headers, HttpCallRecord, Limits, LocalResponse, LogLevel, LogLine, Message, Outcome,
-    Request, Response, Teardown, VmOptions,
+    Error, GrpcAnswer, GrpcCallRecord, Headers, HttpCallRecord, Limits, LocalResponse, LogLevel,
+    LogLine, Message, Outcome, Request, Response, TcpOutcome, Teardown, VmOptions,
 };
-pub use vm::{Exchange, Vm};
+pub use vm::Vm;
+pub use wasi::WasiSet;
