@@ -388,6 +388,8 @@ pub fn selftest(ui: &Ui, no_cpp: bool) -> Result<bool> {
         junit: None,
         no_battery: false,
         local: false,
+        rechunk: false,
+        real_clock: false,
     };
     let outcome = conf.execute(ui)?;
     if !outcome.failed_runs.is_empty() {

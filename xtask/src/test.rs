@@ -2,7 +2,8 @@
 //!
 //! 1. native unit and integration tests of every native crate (`cargo test`);
 //! 2. the C++ SDK's native tests;
-//! 3. conformance vectors and the generic battery for every plug-in in every language;
+//! 3. conformance vectors (also re-chunked: `--rechunk`) and the generic battery for every plug-in in every
+//!    language;
 //! 4. the fixed-seed differential run of every two-language plug-in's rust and cpp builds;
 //! 5. scaffolding: `new demo` in both languages passes its vectors, then is removed (Cargo.lock restored);
 //! 6. the image stage: deterministic packaging, push to a loopback registry, pull-back verification;
@@ -65,6 +66,9 @@ impl flags::Test {
             junit: None,
             no_battery: false,
             local: false,
+            // every case also with its bodies split in halves, thirds and single bytes
+            rechunk: true,
+            real_clock: false,
         };
         match conf.execute(ui) {
             Ok(outcome) => {
