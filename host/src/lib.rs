@@ -1,7 +1,13 @@
-//! `pwhost`: a proxy-wasm ABI 0.2.1 host on wasmtime that behaves like Envoy, for testing plug-ins
-//! without a gateway, plus the conformance vector runner behind `pwhost conformance`.
+//! `pwhost`: a proxy-wasm host on wasmtime that behaves like Envoy and refuses what Envoy refuses, for
+//! testing plug-ins without a gateway, plus the conformance vector runner behind `pwhost conformance`.
 //!
-//! The README follows; its example is compiled as a doctest.
+//! Code map: `plugin` (load checks, linking), `abi` (ABI versions, callback table, wire format), `wasi` (the
+//! WASI sets of Envoy's host generations), `hostcalls` (`env.*` functions: `streams`, `callouts`, `vmwide`),
+//! `state` (per-VM host state, contexts), `vm` (start-up, calls, callout answers, ticks), `http` and `tcp`
+//! (driving streams), `vectors` (the YAML format), `runner` (evaluating cases, re-chunking), `matching` (body
+//! expectations), `battery`.
+//!
+//! The README follows; its examples are compiled as doctests.
 #![doc = include_str!("../README.md")]
 
 mod abi;

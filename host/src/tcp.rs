@@ -115,7 +115,7 @@ impl Vm {
         }
         self.store.data_mut().stream = Some(Stream::new(id, StreamKind::Tcp, properties));
         let mut out = TcpOutcome::default();
-        let result = self.drive_tcp(id, events, &mut out);
+        let result = self.drive_tcp(id, events);
         let mut o = crate::types::Outcome::default();
         self.collect(&mark, &mut o);
         if let Some(s) = self.store.data_mut().stream.take() {
@@ -152,12 +152,7 @@ impl Vm {
             .expect("a connection is active while driving it")
     }
 
-    fn drive_tcp(
-        &mut self,
-        id: u32,
-        events: Vec<TcpEvent>,
-        _out: &mut TcpOutcome,
-    ) -> Result<(), Error> {
+    fn drive_tcp(&mut self, id: u32, events: Vec<TcpEvent>) -> Result<(), Error> {
         let root = self.root_id;
         self.call("proxy_on_context_create", id, &[id as i32, root as i32])?;
         let go = self.call("proxy_on_new_connection", id, &[id as i32])?;

@@ -372,8 +372,18 @@ impl Vm {
         self.grpc_answers.push_back(answer);
     }
 
-    pub(crate) fn mark(&self) -> Mark {
-        let s = self.store.data();
+    pub(crate) fn mark(&mut self) -> Mark {
+        // no activity runs between two marks: bound what long runs (the battery's 10,000 requests) keep
+        if self.trace.len() > 10_000 {
+            self.trace.clear();
+        }
+        let s = self.store.data_mut();
+        if s.http_calls.len() > 10_000 {
+            s.http_calls.clear();
+        }
+        if s.grpc_calls.len() > 10_000 {
+            s.grpc_calls.clear();
+        }
         Mark {
             logs: s.logs.len(),
             http: s.http_calls.len(),

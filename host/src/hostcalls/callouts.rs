@@ -32,8 +32,11 @@ fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
     None
 }
 
-/// Walks protobuf wire format; `None` when it is not valid. Returns (field, length-delimited payload) pairs.
-fn fields(b: &[u8]) -> Option<Vec<(u64, Option<&[u8]>)>> {
+/// A protobuf field: its number and, for a length-delimited one, the payload.
+type Field<'a> = (u64, Option<&'a [u8]>);
+
+/// Walks protobuf wire format; `None` when it is not valid.
+fn fields(b: &[u8]) -> Option<Vec<Field<'_>>> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < b.len() {

@@ -50,7 +50,7 @@ pub(crate) fn gate(c: &mut C<'_>, module: &str, name: &str) -> wasmtime::Result<
             .iter()
             .any(|a| a.strip_prefix("env.") == Some(name))
     } else {
-        r.allowed.iter().any(|a| *a == name)
+        r.allowed.contains(&name)
     };
     if allowed {
         return Ok(());
