@@ -97,7 +97,15 @@ pub(crate) fn link(l: &mut Linker<HostState>, abi: AbiVersion) -> wasmtime::Resu
             st(Status::BadArgument)
         }
     })?;
-    host_fn!(l, env, "proxy_done", |c| -> R { OK })?;
+    // cpp-host `WasmBase::done`: only a root context whose proxy_on_done returned false may call it; pwhost
+    // never shuts a VM down, so there is none
+    host_fn!(l, env, "proxy_done", |c| -> R {
+        let callback = c.data().callback;
+        c.data_mut().note(format!(
+            "proxy_done in {callback}: NotFound (only a root context that answered proxy_on_done with false              may call it, while the VM shuts down)"
+        ));
+        st(Status::NotFound)
+    })?;
     host_fn!(l, env, "proxy_get_status", |c,
                                           ret_code: i32,
                                           ret_ptr: i32,
