@@ -204,7 +204,11 @@ pub(crate) struct HostState {
     pub logs: Vec<LogLine>,
     pub log_level: LogLevel,
     pub clock: Clock,
+    /// The plug-in's random source (`random_get`).
     pub rng: u64,
+    /// The gateway's own random source (`x-request-id`), apart from the plug-in's so that both builds of a
+    /// plug-in see the same request ids whatever randomness they use.
+    pub gateway_rng: u64,
     pub env: Vec<(String, String)>,
     pub vm_config: Vec<u8>,
     pub plugin_config: Vec<u8>,
@@ -274,6 +278,7 @@ impl HostState {
             real: o.realtime.then(Instant::now),
         };
         state.rng = rng;
+        state.gateway_rng = rng ^ 0x6761_7465_7761_7921;
         state.env = o.env.clone();
         state.vm_config = o.vm_config.clone();
         state.plugin_config = o.plugin_config.clone();
@@ -317,6 +322,7 @@ impl HostState {
                 real: None,
             },
             rng: 0,
+            gateway_rng: 0,
             env: Vec::new(),
             vm_config: Vec::new(),
             plugin_config: Vec::new(),
@@ -368,18 +374,17 @@ impl HostState {
         ));
     }
 
-    /// splitmix64
+    /// The plug-in's next random number.
     pub fn next_random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        splitmix64(&mut self.rng)
     }
 
-    /// A version-4 UUID from the VM's random source (Envoy's `x-request-id`).
+    /// A version-4 UUID from the gateway's random source (Envoy's `x-request-id`).
     pub fn uuid4(&mut self) -> String {
-        let (a, b) = (self.next_random(), self.next_random());
+        let (a, b) = (
+            splitmix64(&mut self.gateway_rng),
+            splitmix64(&mut self.gateway_rng),
+        );
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&a.to_le_bytes());
         bytes[8..].copy_from_slice(&b.to_le_bytes());
@@ -436,6 +441,14 @@ impl HostState {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     }
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Properties Envoy derives from the stream (`request.path`, `request.headers`, ...).
