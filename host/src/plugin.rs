@@ -89,10 +89,27 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// The result of Envoy's load checks on a module: what it found, or every refusal Envoy would log.
+/// The result of Envoy's load checks on a module: what it found, or every refusal Envoy would log. Envoy
+/// starts the VM when it loads the module, so a trap in `_initialize`/`main` (such as V8's
+/// `restricted_callback`) is a refusal too: `Function: _initialize failed: ...` (cpp-host
+/// `V8::getFailMessage`).
 pub fn check(bytes: &[u8], wasi: WasiSet) -> Result<ModuleInfo, Vec<String>> {
     let module = compile(bytes)?;
-    check_module(&module, bytes.len(), wasi).map(|(info, _)| info)
+    let (info, pre) = check_module(&module, bytes.len(), wasi)?;
+    let plugin = Plugin {
+        name: "check".into(),
+        limits: Limits::default(),
+        info: Arc::new(info.clone()),
+        module,
+        pre,
+    };
+    match Vm::boot(&plugin, VmOptions::default()) {
+        Err(Error::Trap {
+            callback, reason, ..
+        }) => Err(vec![format!("Function: {callback} failed: {reason}")]),
+        Err(e) => Err(vec![e.to_string()]),
+        Ok(_) => Ok(info),
+    }
 }
 
 fn compile(bytes: &[u8]) -> Result<Module, Vec<String>> {

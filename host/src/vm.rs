@@ -64,6 +64,13 @@ pub(crate) struct Mark {
 
 impl Vm {
     pub(crate) fn start(plugin: &Plugin, options: VmOptions) -> Result<Vm, Error> {
+        let mut vm = Vm::boot(plugin, options)?;
+        vm.start_root()?;
+        Ok(vm)
+    }
+
+    /// Instantiates the module and runs its start functions (`_initialize`/`main` or `_start`).
+    pub(crate) fn boot(plugin: &Plugin, options: VmOptions) -> Result<Vm, Error> {
         let state = HostState::new(&plugin.name, &options, plugin.limits, &plugin.info);
         let mut store = Store::new(crate::plugin::engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -99,7 +106,11 @@ impl Vm {
         let started = vm.start_vm();
         vm.store.data_mut().restricted = None;
         started?;
+        Ok(vm)
+    }
 
+    fn start_root(&mut self) -> Result<(), Error> {
+        let vm = self;
         // root context: create, vm_start, configure (proxy-wasm-cpp-host `ContextBase::onStart/onConfigure`)
         let root = vm.root_id as i32;
         let (vm_len, cfg_len) = {
@@ -134,7 +145,7 @@ impl Vm {
                 logs: vm.logs().to_vec(),
             });
         }
-        Ok(vm)
+        Ok(())
     }
 
     fn start_vm(&mut self) -> Result<(), Error> {

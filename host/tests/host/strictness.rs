@@ -159,7 +159,18 @@ fn v8_restricts_host_calls_while_the_vm_starts() {
         ),
         "{err}"
     );
+    // Envoy starts the VM when it loads the module: pwhost check reports it
+    let bytes = std::fs::read(fixture("startup_restricted.wat")).unwrap();
+    let refusals = pwhost::plugin::check(&bytes, WasiSet::default()).unwrap_err();
+    assert!(
+        refusals[0].starts_with(
+            "Function: _initialize failed: restricted_callback: env.proxy_get_property is not allowed"
+        ),
+        "{refusals:?}"
+    );
     // control: logging, WASI output, environment, randomness and clocks are allowed
+    let bytes = std::fs::read(fixture("startup_allowed.wat")).unwrap();
+    pwhost::plugin::check(&bytes, WasiSet::default()).unwrap();
     let vm = load("startup_allowed.wat").start("").unwrap();
     assert_eq!(log_lines(vm.logs()), ["initializing", "hello from stdout"]);
 }
