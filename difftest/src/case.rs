@@ -75,20 +75,29 @@ impl DiffCase {
                 headers: HeaderSpec(self.headers.clone()),
                 body: self.body.clone(),
                 trailers: self.trailers.clone().map(HeaderSpec),
+                ..RequestSpec::default()
             },
             upstream_response: ResponseSpec {
                 headers: self.upstream_headers.clone().map(HeaderSpec),
                 body: self.upstream_body.clone(),
                 trailers: None,
+                ..ResponseSpec::default()
             },
             http_calls: Vec::new(),
             expect: Expect::default(),
+            ..Case::default()
         }
     }
 
     /// A vector case built from a parsed one (the mutator's seeds).
     pub fn from_case(case: &Case) -> Option<DiffCase> {
-        if !case.http_calls.is_empty() || case.upstream_response.trailers.is_some() {
+        if !case.http_calls.is_empty()
+            || case.upstream_response.trailers.is_some()
+            || !case.steps.is_empty()
+            || case.connection.is_some()
+            || case.request.body_chunks.is_some()
+            || case.upstream_response.body_chunks.is_some()
+        {
             return None;
         }
         let config = match serde_json::from_slice::<Value>(&case.config) {

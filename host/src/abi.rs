@@ -1,17 +1,25 @@
-//! Proxy-Wasm ABI 0.2.1 constants and the header-map wire format.
+//! Proxy-Wasm ABI constants, the callbacks Envoy looks up, and the header-map wire format.
 
-/// Status codes returned by host functions. Only values the Rust SDK can decode are ever returned.
+use wasmtime::ValType;
+
+/// Status codes returned by host functions (proxy-wasm-cpp-host `WasmResult`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]
-#[allow(dead_code)] // the full set the SDKs decode, for reference
+#[allow(dead_code)] // the full set, for reference
 pub(crate) enum Status {
     Ok = 0,
     NotFound = 1,
     BadArgument = 2,
     SerializationFailure = 3,
+    ParseFailure = 4,
+    BadExpression = 5,
+    InvalidMemoryAccess = 6,
     Empty = 7,
     CasMismatch = 8,
+    ResultMismatch = 9,
     InternalFailure = 10,
+    BrokenConnection = 11,
+    Unimplemented = 12,
 }
 
 impl Status {
@@ -20,13 +28,69 @@ impl Status {
     }
 }
 
+/// The ABI a module declares with its `proxy_abi_version_*` function export. Envoy links host functions
+/// per version (proxy-wasm-cpp-host `WasmBase::registerCallbacks`). Higress' `0_2_100` is not a stock Envoy
+/// ABI; a variant for it (with its extra host functions) would be added here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AbiVersion {
+    /// `proxy_abi_version_0_1_0`
+    V0_1_0,
+    /// `proxy_abi_version_0_2_0`
+    V0_2_0,
+    /// `proxy_abi_version_0_2_1`
+    V0_2_1,
+}
+
+impl AbiVersion {
+    /// Every version Envoy accepts, with its marker export.
+    pub(crate) const ALL: [(&'static str, AbiVersion); 3] = [
+        ("proxy_abi_version_0_1_0", AbiVersion::V0_1_0),
+        ("proxy_abi_version_0_2_0", AbiVersion::V0_2_0),
+        ("proxy_abi_version_0_2_1", AbiVersion::V0_2_1),
+    ];
+
+    /// The marker export, e.g. `proxy_abi_version_0_2_1`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            AbiVersion::V0_1_0 => "proxy_abi_version_0_1_0",
+            AbiVersion::V0_2_0 => "proxy_abi_version_0_2_0",
+            AbiVersion::V0_2_1 => "proxy_abi_version_0_2_1",
+        }
+    }
+
+    /// Host functions linked only for this version (beyond the 36 every version gets).
+    #[cfg(test)]
+    pub(crate) fn specific_imports(self) -> &'static [&'static str] {
+        match self {
+            AbiVersion::V0_1_0 => &[
+                "proxy_get_configuration",
+                "proxy_continue_request",
+                "proxy_continue_response",
+                "proxy_clear_route_cache",
+            ],
+            AbiVersion::V0_2_0 => &["proxy_continue_stream", "proxy_close_stream"],
+            AbiVersion::V0_2_1 => &[
+                "proxy_continue_stream",
+                "proxy_close_stream",
+                "proxy_get_log_level",
+            ],
+        }
+    }
+}
+
 /// `proxy_get_buffer_bytes` buffer types.
 pub(crate) mod buffer {
     pub const HTTP_REQUEST_BODY: i32 = 0;
     pub const HTTP_RESPONSE_BODY: i32 = 1;
+    pub const DOWNSTREAM_DATA: i32 = 2;
+    pub const UPSTREAM_DATA: i32 = 3;
     pub const HTTP_CALL_RESPONSE_BODY: i32 = 4;
+    pub const GRPC_RECEIVE_BUFFER: i32 = 5;
     pub const VM_CONFIGURATION: i32 = 6;
     pub const PLUGIN_CONFIGURATION: i32 = 7;
+    pub const CALL_DATA: i32 = 8;
+    /// Largest type Envoy knows (`WasmBufferType::MAX`).
+    pub const MAX: i32 = 8;
 }
 
 /// Header map types.
@@ -35,8 +99,91 @@ pub(crate) mod map {
     pub const REQUEST_TRAILERS: i32 = 1;
     pub const RESPONSE_HEADERS: i32 = 2;
     pub const RESPONSE_TRAILERS: i32 = 3;
+    pub const GRPC_INITIAL_METADATA: i32 = 4;
+    pub const GRPC_TRAILING_METADATA: i32 = 5;
     pub const HTTP_CALL_RESPONSE_HEADERS: i32 = 6;
     pub const HTTP_CALL_RESPONSE_TRAILERS: i32 = 7;
+    /// Largest type Envoy knows (`WasmHeaderMapType::MAX`).
+    pub const MAX: i32 = 7;
+}
+
+/// `proxy_continue_stream` / `proxy_close_stream` stream types.
+pub(crate) mod stream {
+    pub const REQUEST: i32 = 0;
+    pub const RESPONSE: i32 = 1;
+    pub const DOWNSTREAM: i32 = 2;
+    pub const UPSTREAM: i32 = 3;
+}
+
+/// Callback exports Envoy looks up (proxy-wasm-cpp-host `WasmBase::getFunctions`, in that order), with their
+/// parameter count and whether they return a value; every parameter and result is i32. V8, Envoy's default
+/// runtime, refuses a module that exports one of these names with another signature ("Bad function
+/// signature for: ...").
+pub(crate) fn callbacks(abi: AbiVersion) -> Vec<(&'static str, usize, bool)> {
+    let mut all = vec![
+        ("_initialize", 0, false),
+        ("_start", 0, false),
+        ("main", 2, true),
+        ("__main_void", 0, true),
+        ("malloc", 1, true),
+        ("proxy_on_memory_allocate", 1, true),
+        ("proxy_validate_configuration", 2, true),
+        ("proxy_on_vm_start", 2, true),
+        ("proxy_on_configure", 2, true),
+        ("proxy_on_tick", 1, false),
+        ("proxy_on_context_create", 2, false),
+        ("proxy_on_new_connection", 1, true),
+        ("proxy_on_downstream_data", 3, true),
+        ("proxy_on_upstream_data", 3, true),
+        ("proxy_on_downstream_connection_close", 2, false),
+        ("proxy_on_upstream_connection_close", 2, false),
+        ("proxy_on_request_body", 3, true),
+        ("proxy_on_request_trailers", 2, true),
+        ("proxy_on_request_metadata", 2, true),
+        ("proxy_on_response_body", 3, true),
+        ("proxy_on_response_trailers", 2, true),
+        ("proxy_on_response_metadata", 2, true),
+        ("proxy_on_http_call_response", 5, false),
+        ("proxy_on_grpc_receive", 3, false),
+        ("proxy_on_grpc_close", 3, false),
+        ("proxy_on_grpc_receive_initial_metadata", 3, false),
+        ("proxy_on_grpc_receive_trailing_metadata", 3, false),
+        ("proxy_on_queue_ready", 2, false),
+        ("proxy_on_done", 1, true),
+        ("proxy_on_log", 1, false),
+        ("proxy_on_delete", 1, false),
+    ];
+    match abi {
+        AbiVersion::V0_1_0 => {
+            all.push(("proxy_on_request_headers", 2, true));
+            all.push(("proxy_on_response_headers", 2, true));
+        }
+        AbiVersion::V0_2_0 | AbiVersion::V0_2_1 => {
+            all.push(("proxy_on_request_headers", 3, true));
+            all.push(("proxy_on_response_headers", 3, true));
+            all.push(("proxy_on_foreign_function", 3, false));
+        }
+    }
+    all
+}
+
+/// Formats value types the way V8's `printValTypes` does: `i32 i64`, or `void` for none.
+pub(crate) fn print_types(types: impl Iterator<Item = ValType>) -> String {
+    let names: Vec<&str> = types
+        .map(|t| match t {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::Ref(_) => "ref",
+        })
+        .collect();
+    if names.is_empty() {
+        "void".into()
+    } else {
+        names.join(" ")
+    }
 }
 
 /// Log levels, as `proxy_log` numbers them.
@@ -173,5 +320,18 @@ mod tests {
         assert!(deserialize_pairs(&[1]).is_none());
         assert!(deserialize_pairs(&[1, 0, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0]).is_none());
         assert!(deserialize_pairs(&[255, 255, 255, 255]).is_none());
+    }
+
+    #[test]
+    fn abi_specific_imports_follow_register_callbacks() {
+        assert!(AbiVersion::V0_1_0
+            .specific_imports()
+            .contains(&"proxy_get_configuration"));
+        assert!(!AbiVersion::V0_2_0
+            .specific_imports()
+            .contains(&"proxy_get_log_level"));
+        assert!(AbiVersion::V0_2_1
+            .specific_imports()
+            .contains(&"proxy_get_log_level"));
     }
 }

@@ -103,9 +103,12 @@ impl std::fmt::Display for Headers {
 pub struct Request {
     pub(crate) headers: Headers,
     pub(crate) body: Option<Vec<u8>>,
+    /// Chunk sizes the body is delivered in (empty: one chunk).
+    pub(crate) split: Vec<usize>,
     pub(crate) trailers: Option<Headers>,
     pub(crate) properties: Vec<(String, Vec<u8>)>,
     pub(crate) defaults: bool,
+    pub(crate) omit: Vec<String>,
 }
 
 impl Request {
@@ -117,9 +120,11 @@ impl Request {
         Request {
             headers,
             body: None,
+            split: Vec::new(),
             trailers: None,
             properties: Vec::new(),
             defaults: true,
+            omit: Vec::new(),
         }
     }
 
@@ -133,14 +138,17 @@ impl Request {
         Request::new("POST", path).body(body)
     }
 
-    /// A request with no headers at all and no defaults (for odd-input tests).
+    /// A request with no headers at all and no defaults, not even the ones the gateway adds (for odd-input
+    /// tests).
     pub fn bare() -> Request {
         Request {
             headers: Headers::default(),
             body: None,
+            split: Vec::new(),
             trailers: None,
             properties: Vec::new(),
             defaults: false,
+            omit: Vec::new(),
         }
     }
 
@@ -154,9 +162,22 @@ impl Request {
         self
     }
 
-    /// Sets the body (sent with end_of_stream unless trailers follow).
+    /// Sets the body, delivered in one chunk with end_of_stream (unless trailers follow).
     pub fn body(mut self, body: impl AsRef<[u8]>) -> Request {
         self.body = Some(body.as_ref().to_vec());
+        self.split.clear();
+        self
+    }
+
+    /// Sets the body as several chunks, each delivered in its own `proxy_on_request_body` call.
+    pub fn chunks<I, B>(mut self, chunks: I) -> Request
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let (body, split) = join_chunks(chunks);
+        self.body = Some(body);
+        self.split = split;
         self
     }
 
@@ -176,8 +197,18 @@ impl Request {
         self
     }
 
-    /// The headers as they will be sent: defaults (`:method GET`, `:scheme http`, `:path /`,
-    /// `:authority example.com`) first for missing pseudo-headers, then the given ones in order.
+    /// Leaves out a header the request would get by default: a default pseudo-header (`:scheme`,
+    /// `:authority`, ...) or one Envoy's connection manager adds (`x-forwarded-proto`, `x-request-id`).
+    pub fn without(mut self, header: &str) -> Request {
+        self.omit.push(header.to_ascii_lowercase());
+        self
+    }
+
+    /// The headers as the client sends them: defaults (`:method GET`, `:scheme http`, `:path /`,
+    /// `:authority example.com`) first for missing pseudo-headers, then the given ones in order. Envoy's
+    /// connection manager then appends `x-forwarded-proto` and `x-request-id` (see [`Vm::request`]).
+    ///
+    /// [`Vm::request`]: crate::Vm::request
     pub fn effective_headers(&self) -> Headers {
         let mut out = Headers::default();
         if self.defaults {
@@ -187,7 +218,7 @@ impl Request {
                 (":path", "/"),
                 (":authority", "example.com"),
             ] {
-                if !self.headers.contains(k) {
+                if !self.headers.contains(k) && !self.omit.iter().any(|o| o == k) {
                     out.add(k, v);
                 }
             }
@@ -195,14 +226,61 @@ impl Request {
         out.0.extend(self.headers.0.iter().cloned());
         out
     }
+
+    /// The body chunks as delivered (`None`: no body, the headers end the stream).
+    pub fn body_chunks(&self) -> Option<Vec<Vec<u8>>> {
+        self.body.as_ref().map(|b| split_body(b, &self.split))
+    }
+
+    /// The same request with its body delivered in chunks of these sizes (the rest in a last chunk).
+    pub fn rechunked(mut self, sizes: Vec<usize>) -> Request {
+        self.split = sizes;
+        self
+    }
+}
+
+/// Concatenates chunks; returns the body and the chunk sizes.
+pub(crate) fn join_chunks<I, B>(chunks: I) -> (Vec<u8>, Vec<usize>)
+where
+    I: IntoIterator<Item = B>,
+    B: AsRef<[u8]>,
+{
+    let mut body = Vec::new();
+    let mut split = Vec::new();
+    for c in chunks {
+        body.extend_from_slice(c.as_ref());
+        split.push(c.as_ref().len());
+    }
+    (body, split)
+}
+
+/// Splits a body into chunks of the given sizes; bytes left over form a last chunk. No sizes: one chunk.
+pub(crate) fn split_body(body: &[u8], sizes: &[usize]) -> Vec<Vec<u8>> {
+    if sizes.is_empty() {
+        return vec![body.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &n in sizes {
+        let end = (at + n).min(body.len());
+        out.push(body[at..end].to_vec());
+        at = end;
+    }
+    if at < body.len() {
+        out.push(body[at..].to_vec());
+    }
+    out
 }
 
 /// An HTTP response (the backend's answer, or an answer to a plug-in's http_call).
 #[derive(Clone, Debug)]
 pub struct Response {
     pub headers: Headers,
+    /// The whole body.
     pub body: Vec<u8>,
     pub trailers: Option<Headers>,
+    /// Chunk sizes the backend's body is delivered in (empty: one chunk).
+    pub(crate) split: Vec<usize>,
 }
 
 impl Response {
@@ -214,6 +292,7 @@ impl Response {
             headers,
             body: Vec::new(),
             trailers: None,
+            split: Vec::new(),
         }
     }
 
@@ -227,9 +306,23 @@ impl Response {
         self
     }
 
-    /// Sets the body.
+    /// Sets the body (one chunk).
     pub fn body(mut self, body: impl AsRef<[u8]>) -> Response {
         self.body = body.as_ref().to_vec();
+        self.split.clear();
+        self
+    }
+
+    /// Sets the body as several chunks, each delivered in its own `proxy_on_response_body` call (for an
+    /// http_call answer the chunks are joined: Envoy hands the plug-in the whole answer).
+    pub fn chunks<I, B>(mut self, chunks: I) -> Response
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let (body, split) = join_chunks(chunks);
+        self.body = body;
+        self.split = split;
         self
     }
 
@@ -240,11 +333,51 @@ impl Response {
             .add(key, value);
         self
     }
+
+    /// The body chunks as delivered (no chunk for an empty body).
+    pub fn body_chunks(&self) -> Vec<Vec<u8>> {
+        if self.body.is_empty() {
+            return Vec::new();
+        }
+        split_body(&self.body, &self.split)
+    }
+
+    /// The same response with its body delivered in chunks of these sizes.
+    pub fn rechunked(mut self, sizes: Vec<usize>) -> Response {
+        self.split = sizes;
+        self
+    }
 }
 
 impl Default for Response {
     fn default() -> Response {
         Response::new(200)
+    }
+}
+
+/// A scripted answer to a `proxy_grpc_call`. Envoy answers a unary call with `proxy_on_grpc_receive` (the
+/// response message) on success, or with `proxy_on_grpc_close` (the status) on failure; never both, and
+/// never the metadata callbacks (source/extensions/common/wasm/context.h `GrpcCallClientHandler`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrpcAnswer {
+    /// Success: the serialized response message.
+    Ok(Vec<u8>),
+    /// Failure: a gRPC status (1-16) and its message, readable with `proxy_get_status`.
+    Error { status: u32, message: String },
+}
+
+impl GrpcAnswer {
+    /// Success with this serialized response message.
+    pub fn ok(message: impl AsRef<[u8]>) -> GrpcAnswer {
+        GrpcAnswer::Ok(message.as_ref().to_vec())
+    }
+
+    /// Failure with a gRPC status and message.
+    pub fn error(status: u32, message: &str) -> GrpcAnswer {
+        GrpcAnswer::Error {
+            status,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -309,7 +442,9 @@ impl std::fmt::Display for LogLine {
 /// A callout made with `proxy_http_call`.
 #[derive(Clone, Debug)]
 pub struct HttpCallRecord {
+    /// The cluster named in the call.
     pub upstream: String,
+    /// The request headers as Envoy sends them (`content-length` added for a non-empty body).
     pub headers: Headers,
     pub body: Vec<u8>,
     pub trailers: Headers,
@@ -318,7 +453,27 @@ pub struct HttpCallRecord {
     pub answered: bool,
 }
 
-/// What happened to one request.
+/// A callout made with `proxy_grpc_call`.
+#[derive(Clone, Debug)]
+pub struct GrpcCallRecord {
+    /// The cluster: the `grpc_service` argument itself when it is a plain cluster name, or the
+    /// `envoy_grpc.cluster_name` (`google_grpc.target_uri`) of a serialized `GrpcService`.
+    pub cluster: String,
+    /// The raw `grpc_service` argument.
+    pub grpc_service: Vec<u8>,
+    /// The gRPC service name, e.g. `envoy.service.auth.v3.Authorization`.
+    pub service: String,
+    pub method: String,
+    /// Initial metadata.
+    pub metadata: Headers,
+    /// The serialized request message.
+    pub message: Vec<u8>,
+    pub timeout_ms: u32,
+    /// How it was answered (`None`: not answered, e.g. cancelled or the stream ended first).
+    pub answer: Option<GrpcAnswer>,
+}
+
+/// What happened to one request (or, for [`Vm::tick`](crate::Vm::tick), one round of ticks).
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     /// The plug-in's own reply, if it sent one.
@@ -331,11 +486,30 @@ pub struct Outcome {
     /// `Some("stream paused at proxy_on_request_headers ...")` when the plug-in stopped the stream and never
     /// resumed it: in a gateway the request would hang.
     pub paused: Option<String>,
-    /// Callouts the plug-in made, in order.
+    /// HTTP callouts the plug-in made, in order.
     pub http_calls: Vec<HttpCallRecord>,
+    /// gRPC callouts the plug-in made, in order.
+    pub grpc_calls: Vec<GrpcCallRecord>,
     /// Logs written while this request ran.
     pub logs: Vec<LogLine>,
     /// Every plug-in callback the host made for this request, in order.
+    pub callbacks: Vec<&'static str>,
+}
+
+/// What happened on one TCP connection.
+#[derive(Clone, Debug, Default)]
+pub struct TcpOutcome {
+    /// Bytes passed on to the backend.
+    pub to_upstream: Vec<u8>,
+    /// Bytes passed on to the client.
+    pub to_downstream: Vec<u8>,
+    /// `proxy_close_stream` calls the plug-in made (`downstream`, `upstream`), in order.
+    pub closed_by_plugin: Vec<&'static str>,
+    /// Data the plug-in stopped and never let through (`Some` describes where).
+    pub paused: Option<String>,
+    pub http_calls: Vec<HttpCallRecord>,
+    pub grpc_calls: Vec<GrpcCallRecord>,
+    pub logs: Vec<LogLine>,
     pub callbacks: Vec<&'static str>,
 }
 
@@ -380,15 +554,22 @@ pub struct VmOptions {
     pub vm_id: String,
     /// WASI environment variables.
     pub env: Vec<(String, String)>,
-    /// Properties visible to every request (requests may override them).
+    /// Properties of every stream (requests may override them); root contexts do not see them.
     pub properties: Vec<(String, Vec<u8>)>,
     /// What `proxy_get_log_level` answers (logs below it are still captured).
     pub log_level: LogLevel,
     pub teardown: Teardown,
-    /// Start of the deterministic clock, nanoseconds since the epoch.
+    /// Start of the fixed clock, nanoseconds since the epoch.
     pub clock_ns: u64,
-    /// Seed of the deterministic `random_get`.
+    /// Seed of the fixed random source (`random_get`, `x-request-id`).
     pub seed: u64,
+    /// Real time and randomness: the clock reads the system time (plus whatever was advanced) and the random
+    /// source is seeded from the OS.
+    pub realtime: bool,
+    /// Upstream clusters that exist; callouts to others fail as in Envoy (`None`: every name exists).
+    pub clusters: Option<Vec<String>>,
+    /// Shared data present before the VM starts.
+    pub shared_data: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for VmOptions {
@@ -404,6 +585,9 @@ impl Default for VmOptions {
             teardown: Teardown::Envoy,
             clock_ns: 1_704_067_200_000_000_000, // 2024-01-01T00:00:00Z
             seed: 0x5eed,
+            realtime: false,
+            clusters: None,
+            shared_data: Vec::new(),
         }
     }
 }

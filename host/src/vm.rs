@@ -1,114 +1,95 @@
-//! A running VM: the root context, HTTP streams in Envoy's order, containment.
+//! A running VM: start-up in Envoy's order, calls into the plug-in under containment, callout answers and
+//! queue events, ticks and the clock. HTTP streams are in `http.rs`, TCP connections in `tcp.rs`.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use wasmtime::{Func, Instance, Store, Trap, Val};
 
+use crate::abi::{self, AbiVersion};
 use crate::plugin::{chain, Plugin, TICK};
-use crate::state::{HostState, Stream};
+use crate::state::{Callout, Delivery, HostState, Restriction};
 use crate::types::{
-    Error, Headers, LocalResponse, LogLevel, LogLine, Message, Outcome, Request, Response,
-    Teardown, VmOptions,
+    Error, GrpcAnswer, Headers, LogLevel, LogLine, Outcome, Response, Teardown, VmOptions,
 };
-use crate::wasi::ProcExit;
 
-/// Callback exports and their (parameter count, has result). An export with another signature is
-/// treated as absent, as Envoy does.
-const CALLBACKS: &[(&str, usize, bool)] = &[
-    ("_initialize", 0, false),
-    ("_start", 0, false),
-    ("main", 2, true),
-    ("__main_void", 0, true),
-    ("proxy_on_context_create", 2, false),
-    ("proxy_on_vm_start", 2, true),
-    ("proxy_on_configure", 2, true),
-    ("proxy_on_done", 1, true),
-    ("proxy_on_log", 1, false),
-    ("proxy_on_delete", 1, false),
-    ("proxy_on_tick", 1, false),
-    ("proxy_on_queue_ready", 2, false),
-    ("proxy_on_request_headers", 3, true),
-    ("proxy_on_request_body", 3, true),
-    ("proxy_on_request_trailers", 2, true),
-    ("proxy_on_response_headers", 3, true),
-    ("proxy_on_response_body", 3, true),
-    ("proxy_on_response_trailers", 2, true),
-    ("proxy_on_http_call_response", 5, false),
-];
-
-/// Most http-call answers and queue events delivered after one callback (guards against loops).
+/// Most callout answers and queue events delivered after one callback (guards against loops).
 const MAX_EVENTS: usize = 1000;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dir {
-    Request,
-    Response,
+/// What an unscripted gRPC call is answered with.
+const UNSCRIPTED_GRPC: (u32, &str) = (
+    14,
+    "upstream unavailable (no answer scripted for this call)",
+);
+
+/// A started plug-in VM (one root context). Send requests through it with [`Vm::request`], TCP connections
+/// with [`Vm::connection`], fire ticks with [`Vm::tick`].
+pub struct Vm {
+    pub(crate) plugin: String,
+    pub(crate) abi: AbiVersion,
+    limits: crate::types::Limits,
+    pub(crate) store: Store<HostState>,
+    exports: HashMap<&'static str, Func>,
+    pub(crate) root_id: u32,
+    pub(crate) next_context: u32,
+    pub(crate) teardown: Teardown,
+    failed: Option<String>,
+    /// Scripted answers to `proxy_http_call`, in call order.
+    pub(crate) http_answers: VecDeque<Response>,
+    /// Scripted answers to `proxy_grpc_call`, in call order.
+    pub(crate) grpc_answers: VecDeque<GrpcAnswer>,
+    /// Every callback made, in order (outcomes take their slice).
+    pub(crate) trace: Vec<&'static str>,
+    /// Properties of every stream (`VmOptions::properties`).
+    pub(crate) stream_properties: Vec<(String, Vec<u8>)>,
 }
 
-impl Dir {
-    fn names(self) -> [&'static str; 3] {
-        match self {
-            Dir::Request => [
-                "proxy_on_request_headers",
-                "proxy_on_request_body",
-                "proxy_on_request_trailers",
-            ],
-            Dir::Response => [
-                "proxy_on_response_headers",
-                "proxy_on_response_body",
-                "proxy_on_response_trailers",
-            ],
-        }
+impl std::fmt::Debug for Vm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vm")
+            .field("plugin", &self.plugin)
+            .field("abi", &self.abi)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
     }
 }
 
-#[derive(Clone, Copy)]
-enum Piece {
-    Headers,
-    Body,
-    Trailers,
-}
-
-/// How a direction of the stream ended.
-enum Flow {
-    Done,
-    LocalResponse,
-    /// Stopped at this callback and never resumed.
-    Paused(&'static str, bool),
-    Closed,
-}
-
-/// A started plug-in VM (one root context). Send requests through it with [`Vm::request`].
-pub struct Vm {
-    plugin: String,
-    limits: crate::types::Limits,
-    store: Store<HostState>,
-    exports: HashMap<&'static str, (Func, bool)>,
-    root_id: u32,
-    next_stream: u32,
-    teardown: Teardown,
-    failed: Option<String>,
-    answers: VecDeque<Response>,
+/// Where an activity (a request, a connection, a round of ticks) started, to cut its records out.
+pub(crate) struct Mark {
+    logs: usize,
+    http: usize,
+    grpc: usize,
+    trace: usize,
 }
 
 impl Vm {
     pub(crate) fn start(plugin: &Plugin, options: VmOptions) -> Result<Vm, Error> {
-        let state = HostState::new(&plugin.name, &options, plugin.limits);
+        let mut vm = Vm::boot(plugin, options)?;
+        vm.start_root()?;
+        Ok(vm)
+    }
+
+    /// Instantiates the module and runs its start functions (`_initialize`/`main` or `_start`).
+    pub(crate) fn boot(plugin: &Plugin, options: VmOptions) -> Result<Vm, Error> {
+        let state = HostState::new(&plugin.name, &options, plugin.limits, &plugin.info);
         let mut store = Store::new(crate::plugin::engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(ticks(plugin.limits.cpu));
         let mut vm = Vm {
             plugin: plugin.name.clone(),
+            abi: plugin.info.abi_version,
             limits: plugin.limits,
             store,
             exports: HashMap::new(),
             root_id: 1,
-            next_stream: 2,
+            next_context: 2,
             teardown: options.teardown,
             failed: None,
-            answers: VecDeque::new(),
+            http_answers: VecDeque::new(),
+            grpc_answers: VecDeque::new(),
+            trace: Vec::new(),
+            stream_properties: options.properties.clone(),
         };
         let instance = match plugin.pre.instantiate(&mut vm.store) {
             Ok(i) => i,
@@ -116,35 +97,39 @@ impl Vm {
         };
         vm.bind(instance, &plugin.info.allocator);
 
-        // VM start: context id 0
-        if vm.exports.contains_key("_initialize") {
-            vm.call("_initialize", &[])?;
-            if vm.exports.contains_key("main") {
-                vm.call("main", &[0, 0])?;
-            } else if vm.exports.contains_key("__main_void") {
-                vm.call("__main_void", &[])?;
-            }
-        } else {
-            vm.call("_start", &[])?;
-        }
+        // VM start, context id 0, under V8's start-up allow-list (proxy-wasm-cpp-host `startVm`)
+        let startup = Restriction {
+            allowed: plugin.info.wasi.startup_allowed(),
+            during: "while the VM starts (_initialize/main)",
+        };
+        vm.store.data_mut().restricted = Some(startup);
+        let started = vm.start_vm();
+        vm.store.data_mut().restricted = None;
+        started?;
+        Ok(vm)
+    }
 
-        // root context
+    fn start_root(&mut self) -> Result<(), Error> {
+        let vm = self;
+        // root context: create, vm_start, configure (proxy-wasm-cpp-host `ContextBase::onStart/onConfigure`)
         let root = vm.root_id as i32;
         let (vm_len, cfg_len) = {
             let s = vm.store.data_mut();
             s.root_id = root as u32;
-            s.effective = root as u32;
             (s.vm_config.len() as i32, s.plugin_config.len() as i32)
         };
-        vm.call("proxy_on_context_create", &[root, 0])?;
-        let started = vm.call("proxy_on_vm_start", &[root, vm_len])?;
+        vm.call("proxy_on_context_create", root as u32, &[root, 0])?;
+        let started = vm.call("proxy_on_vm_start", root as u32, &[root, vm_len])?;
         vm.drain()?;
         if started == Some(0) {
             return Err(Error::VmStartFailed {
                 plugin: vm.plugin.clone(),
             });
         }
-        let configured = vm.call("proxy_on_configure", &[root, cfg_len])?;
+        vm.store.data_mut().configuring = true;
+        let configured = vm.call("proxy_on_configure", root as u32, &[root, cfg_len]);
+        vm.store.data_mut().configuring = false;
+        let configured = configured?;
         vm.drain()?;
         if configured == Some(0) {
             let detail = vm
@@ -160,7 +145,21 @@ impl Vm {
                 logs: vm.logs().to_vec(),
             });
         }
-        Ok(vm)
+        Ok(())
+    }
+
+    fn start_vm(&mut self) -> Result<(), Error> {
+        if self.exports.contains_key("_initialize") {
+            self.call("_initialize", 0, &[])?;
+            if self.exports.contains_key("main") {
+                self.call("main", 0, &[0, 0])?;
+            } else if self.exports.contains_key("__main_void") {
+                self.call("__main_void", 0, &[])?;
+            }
+        } else {
+            self.call("_start", 0, &[])?;
+        }
+        Ok(())
     }
 
     fn bind(&mut self, instance: Instance, allocator: &str) {
@@ -168,17 +167,10 @@ impl Vm {
         let alloc = instance
             .get_typed_func::<i32, i32>(&mut self.store, allocator)
             .ok();
-        for &(name, params, result) in CALLBACKS {
-            let Some(f) = instance.get_func(&mut self.store, name) else {
-                continue;
-            };
-            let ty = f.ty(&self.store);
-            let ok = ty.params().len() == params
-                && ty.params().all(|p| p.is_i32())
-                && ty.results().len() == usize::from(result)
-                && ty.results().all(|r| r.is_i32());
-            if ok {
-                self.exports.insert(name, (f, result));
+        // the load check refused wrong signatures, so every export of a known name is callable
+        for (name, _, _) in abi::callbacks(self.abi) {
+            if let Some(f) = instance.get_func(&mut self.store, name) {
+                self.exports.insert(name, f);
             }
         }
         let s = self.store.data_mut();
@@ -186,28 +178,47 @@ impl Vm {
         s.alloc = alloc;
     }
 
-    /// Calls an export under the CPU limit. `Ok(None)`: the plug-in does not export it.
-    fn call(&mut self, name: &'static str, args: &[i32]) -> Result<Option<i32>, Error> {
+    /// Calls an export on context `ctx` under the CPU limit. `Ok(None)`: the plug-in does not export it.
+    pub(crate) fn call(
+        &mut self,
+        name: &'static str,
+        ctx: u32,
+        args: &[i32],
+    ) -> Result<Option<i32>, Error> {
         if let Some(first) = &self.failed {
             return Err(Error::Failed {
                 plugin: self.plugin.clone(),
                 first: first.clone(),
             });
         }
-        let Some(&(func, has_result)) = self.exports.get(name) else {
+        let Some(&func) = self.exports.get(name) else {
             return Ok(None);
         };
+        let has_result = func.ty(&self.store).results().len() == 1;
+        if name.starts_with("proxy_on_") {
+            self.trace.push(name);
+        }
         let params: Vec<Val> = args.iter().map(|a| Val::I32(*a)).collect();
         let mut results = [Val::I32(0)];
         self.store.set_epoch_deadline(ticks(self.limits.cpu));
         let logs_before = self.store.data().logs.len();
-        {
+        let saved = {
             let s = self.store.data_mut();
+            let saved = (s.current, s.effective, s.callback);
+            s.current = ctx;
+            s.effective = 0;
             s.callback = name;
             s.limiter.hit = false;
-        }
+            saved
+        };
         let n = usize::from(has_result);
-        match func.call(&mut self.store, &params, &mut results[..n]) {
+        let r = func.call(&mut self.store, &params, &mut results[..n]);
+        {
+            // calls nest (the allocator inside a host call): restore the outer call's context
+            let s = self.store.data_mut();
+            (s.current, s.effective, s.callback) = saved;
+        }
+        match r {
             Ok(()) => Ok(Some(if has_result {
                 results[0].i32().unwrap_or(0)
             } else {
@@ -253,81 +264,168 @@ impl Vm {
                 reason: trap.to_string(),
             };
         }
-        if let Some(exit) = e.downcast_ref::<ProcExit>() {
-            return Error::Trap {
-                plugin,
-                callback,
-                reason: exit.to_string(),
-            };
-        }
+        // a host function's error (restricted_callback, the allocator failing inside a host call): its own
+        // message, without the wasm backtrace wasmtime wraps it in
+        let reason = if e.downcast_ref::<wasmtime::WasmBacktrace>().is_some() {
+            e.root_cause().to_string()
+        } else {
+            chain(&e)
+        };
         Error::Trap {
             plugin,
             callback,
-            reason: chain(&e),
+            reason,
         }
     }
 
-    /// Delivers pending http-call answers and queue notifications to the root context.
-    fn drain(&mut self) -> Result<(), Error> {
-        let root = self.root_id as i32;
+    /// Delivers pending callout answers and queue notifications to the root context, as Envoy does once the
+    /// callback that made them has returned.
+    pub(crate) fn drain(&mut self) -> Result<(), Error> {
+        let root = self.root_id;
         for _ in 0..MAX_EVENTS {
             let s = self.store.data_mut();
-            if let Some(call) = s.pending_calls.pop_front() {
-                let answer = self.answers.pop_front();
-                let s = self.store.data_mut();
-                let args = match &answer {
-                    Some(a) => {
-                        s.calls[call.record].answered = true;
-                        s.status = (0, Vec::new());
-                        [
-                            root,
-                            call.token as i32,
-                            a.headers.len() as i32,
-                            a.body.len() as i32,
-                            a.trailers.as_ref().map_or(0, Headers::len) as i32,
-                        ]
-                    }
-                    None => {
-                        s.status = (11, b"reset".to_vec());
-                        [root, call.token as i32, 0, 0, 0]
-                    }
-                };
-                s.call_answer = answer;
-                let r = self.call("proxy_on_http_call_response", &args);
-                let s = self.store.data_mut();
-                s.call_answer = None;
-                s.effective = s.stream.as_ref().map_or(s.root_id, |x| x.id);
-                r?;
+            if let Some(callout) = s.pending.pop_front() {
+                match callout {
+                    Callout::Http { token, record } => self.deliver_http(token, record)?,
+                    Callout::Grpc { token, record } => self.deliver_grpc(token, record)?,
+                }
                 continue;
             }
             if let Some(q) = s.ready_queues.pop_front() {
-                self.call("proxy_on_queue_ready", &[root, q as i32])?;
+                self.call("proxy_on_queue_ready", root, &[root as i32, q as i32])?;
                 continue;
             }
             return Ok(());
         }
         Err(Error::Host {
             plugin: self.plugin.clone(),
-            message: format!("more than {MAX_EVENTS} http calls or queue events in a row; is the plug-in looping?"),
+            message: format!(
+                "more than {MAX_EVENTS} callout answers or queue events in a row; is the plug-in looping?"
+            ),
         })
     }
 
-    /// Prepares a request; finish with [`Exchange::run`].
-    pub fn request(&mut self, request: Request) -> Exchange<'_> {
-        Exchange {
-            vm: self,
-            request,
-            upstream: Response::default(),
-            answers: Vec::new(),
+    /// Envoy's `onHttpCallSuccess` / `onHttpCallFailure`: `proxy_on_http_call_response(root, token, headers,
+    /// body, trailers)`, or `(root, token, 0, 0, 0)` with status (11 BrokenConnection, "reset").
+    fn deliver_http(&mut self, token: u32, record: usize) -> Result<(), Error> {
+        let root = self.root_id;
+        let answer = self.http_answers.pop_front();
+        let s = self.store.data_mut();
+        let args = match &answer {
+            Some(a) => {
+                s.http_calls[record].answered = true;
+                [
+                    root as i32,
+                    token as i32,
+                    a.headers.len() as i32,
+                    a.body.len() as i32,
+                    a.trailers.as_ref().map_or(0, Headers::len) as i32,
+                ]
+            }
+            None => {
+                s.status = (11, b"reset".to_vec());
+                [root as i32, token as i32, 0, 0, 0]
+            }
+        };
+        s.delivering = answer.map(Delivery::Http);
+        let r = self.call("proxy_on_http_call_response", root, &args);
+        let s = self.store.data_mut();
+        s.delivering = None;
+        s.status.1.clear();
+        r.map(|_| ())
+    }
+
+    /// Envoy's unary `GrpcCallClientHandler`: success is `proxy_on_grpc_receive(root, token, len)` with the
+    /// message in buffer 5; failure is `proxy_on_grpc_close(root, token, status)` with `proxy_get_status`
+    /// answering (status, message). Nothing else is called.
+    fn deliver_grpc(&mut self, token: u32, record: usize) -> Result<(), Error> {
+        let root = self.root_id;
+        let answer = self
+            .grpc_answers
+            .pop_front()
+            .unwrap_or_else(|| GrpcAnswer::error(UNSCRIPTED_GRPC.0, UNSCRIPTED_GRPC.1));
+        let s = self.store.data_mut();
+        s.grpc_calls[record].answer = Some(answer.clone());
+        let r = match answer {
+            GrpcAnswer::Ok(message) => {
+                let len = message.len() as i32;
+                s.delivering = Some(Delivery::Grpc(message));
+                self.call(
+                    "proxy_on_grpc_receive",
+                    root,
+                    &[root as i32, token as i32, len],
+                )
+            }
+            GrpcAnswer::Error { status, message } => {
+                s.status = (status, message.into_bytes());
+                self.call(
+                    "proxy_on_grpc_close",
+                    root,
+                    &[root as i32, token as i32, status as i32],
+                )
+            }
+        };
+        let s = self.store.data_mut();
+        s.delivering = None;
+        s.status.1.clear();
+        r.map(|_| ())
+    }
+
+    /// Queues an answer for the plug-in's next `proxy_http_call` (answers are used in call order, by
+    /// requests and ticks alike; a call without one fails as a reset).
+    pub fn answer_http_call(&mut self, response: Response) {
+        self.http_answers.push_back(response);
+    }
+
+    /// Queues an answer for the plug-in's next `proxy_grpc_call` (a call without one fails with status 14,
+    /// UNAVAILABLE).
+    pub fn answer_grpc_call(&mut self, answer: GrpcAnswer) {
+        self.grpc_answers.push_back(answer);
+    }
+
+    pub(crate) fn mark(&mut self) -> Mark {
+        // no activity runs between two marks: bound what long runs (the battery's 10,000 requests) keep
+        if self.trace.len() > 10_000 {
+            self.trace.clear();
+        }
+        let s = self.store.data_mut();
+        if s.http_calls.len() > 10_000 {
+            s.http_calls.clear();
+        }
+        if s.grpc_calls.len() > 10_000 {
+            s.grpc_calls.clear();
+        }
+        Mark {
+            logs: s.logs.len(),
+            http: s.http_calls.len(),
+            grpc: s.grpc_calls.len(),
+            trace: self.trace.len(),
         }
     }
 
-    /// Calls `proxy_on_tick` on the root context and advances the clock by the tick period.
-    pub fn tick(&mut self) -> Result<(), Error> {
+    /// The logs, callouts and callbacks since `mark`, into `out`.
+    pub(crate) fn collect(&mut self, mark: &Mark, out: &mut Outcome) {
+        let s = self.store.data_mut();
+        out.logs = s.logs[mark.logs.min(s.logs.len())..].to_vec();
+        out.http_calls = s.http_calls[mark.http.min(s.http_calls.len())..].to_vec();
+        out.grpc_calls = s.grpc_calls[mark.grpc.min(s.grpc_calls.len())..].to_vec();
+        out.callbacks = self.trace[mark.trace.min(self.trace.len())..].to_vec();
+        // the activity is over: unanswered callouts die with it (Envoy cancels them with the context)
+        s.pending.retain(|_| false);
+    }
+
+    /// Fires `proxy_on_tick` once on the root context, after moving the clock by the tick period (as
+    /// Envoy's timer would), then delivers the answers to any callouts it made.
+    pub fn tick(&mut self) -> Result<Outcome, Error> {
+        let mark = self.mark();
         let period = self.store.data().tick_period_ms;
-        self.store.data_mut().clock_ns += u64::from(period) * 1_000_000;
-        self.call("proxy_on_tick", &[self.root_id as i32])?;
-        self.drain()
+        self.store.data_mut().clock.advanced_ns += u64::from(period) * 1_000_000;
+        let root = self.root_id;
+        self.call("proxy_on_tick", root, &[root as i32])?;
+        self.drain()?;
+        let mut out = Outcome::default();
+        self.collect(&mark, &mut out);
+        Ok(out)
     }
 
     /// The tick period the plug-in asked for (0: none).
@@ -335,17 +433,23 @@ impl Vm {
         Duration::from_millis(u64::from(self.store.data().tick_period_ms))
     }
 
-    /// Moves the deterministic clock forward.
+    /// Moves the clock forward (in real time too: it then reads the system time plus everything advanced).
     pub fn advance_clock(&mut self, by: Duration) {
-        self.store.data_mut().clock_ns += by.as_nanos() as u64;
+        self.store.data_mut().clock.advanced_ns += by.as_nanos() as u64;
     }
 
-    /// Logs written outside requests (start, configure, ticks).
+    /// What `proxy_get_current_time_nanoseconds` answers now.
+    pub fn now_ns(&self) -> u64 {
+        self.store.data().clock.now_ns()
+    }
+
+    /// Every log the VM captured (start, configure, requests, ticks), in order.
     pub fn logs(&self) -> &[LogLine] {
         &self.store.data().logs
     }
 
-    /// Things the host noticed (refused callouts, extra local responses ...).
+    /// Things the host noticed (refused callouts, host calls on the wrong context, Envoy's trace-level
+    /// messages ...).
     pub fn notes(&self) -> &[String] {
         &self.store.data().notes
     }
@@ -358,14 +462,44 @@ impl Vm {
             .map_or(0, |m| m.data_size(&self.store))
     }
 
-    /// A metric's value by name.
+    /// A counter's or gauge's value by the name the plug-in defined it with (a histogram: its number of
+    /// samples).
     pub fn metric(&self, name: &str) -> Option<i64> {
         self.store
             .data()
             .metrics
             .iter()
             .find(|m| m.name == name)
-            .map(|m| m.value)
+            .map(|m| match m.kind {
+                crate::state::MetricKind::Histogram => m.samples.len() as i64,
+                _ => m.value,
+            })
+    }
+
+    /// A histogram's recorded samples, in order.
+    pub fn histogram(&self, name: &str) -> Option<Vec<u64>> {
+        self.store
+            .data()
+            .metrics
+            .iter()
+            .find(|m| m.name == name && m.kind == crate::state::MetricKind::Histogram)
+            .map(|m| m.samples.clone())
+    }
+
+    /// Every metric the plug-in defined: (name, value); histograms give their number of samples.
+    pub fn metrics(&self) -> Vec<(String, i64)> {
+        self.store
+            .data()
+            .metrics
+            .iter()
+            .map(|m| {
+                let v = match m.kind {
+                    crate::state::MetricKind::Histogram => m.samples.len() as i64,
+                    _ => m.value,
+                };
+                (m.name.clone(), v)
+            })
+            .collect()
     }
 
     /// A shared-data value by key.
@@ -377,9 +511,28 @@ impl Vm {
             .map(|(v, _)| v.clone())
     }
 
+    /// Sets a shared-data value, as another VM of the gateway would.
+    pub fn set_shared_data(&mut self, key: &str, value: impl AsRef<[u8]>) {
+        let s = self.store.data_mut();
+        s.next_cas = s.next_cas.wrapping_add(1).max(1);
+        let cas = s.next_cas;
+        s.shared
+            .insert(key.as_bytes().to_vec(), (value.as_ref().to_vec(), cas));
+    }
+
     /// The first failure, if the VM is unusable.
     pub fn failure(&self) -> Option<&str> {
         self.failed.as_deref()
+    }
+
+    pub(crate) fn check_usable(&self) -> Result<(), Error> {
+        match &self.failed {
+            Some(first) => Err(Error::Failed {
+                plugin: self.plugin.clone(),
+                first: first.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The plug-in's name.
@@ -387,339 +540,12 @@ impl Vm {
         &self.plugin
     }
 
-    fn run_stream(
-        &mut self,
-        request: Request,
-        upstream: Response,
-        answers: Vec<Response>,
-    ) -> Result<Outcome, Error> {
-        if let Some(first) = &self.failed {
-            return Err(Error::Failed {
-                plugin: self.plugin.clone(),
-                first: first.clone(),
-            });
-        }
-        let id = self.next_stream;
-        self.next_stream += 1;
-        self.answers = answers.into();
-        let logs_before = self.store.data().logs.len();
-        let calls_before = self.store.data().calls.len();
-        {
-            let s = self.store.data_mut();
-            s.stream = Some(Stream {
-                id,
-                properties: request.properties.clone(),
-                request_headers: request.effective_headers(),
-                ..Stream::default()
-            });
-            s.effective = id;
-        }
-        let mut out = Outcome::default();
-        let mut result = self.drive(id as i32, request, upstream, &mut out);
-        if result.is_ok() {
-            result = self.finish(id as i32, &mut out);
-        }
-        let s = self.store.data_mut();
-        s.stream = None;
-        s.effective = s.root_id;
-        out.logs = s.logs.drain(logs_before.min(s.logs.len())..).collect();
-        out.http_calls = s.calls.drain(calls_before.min(s.calls.len())..).collect();
-        s.pending_calls.clear();
-        result.map(|()| out)
-    }
-
-    fn cb(
-        &mut self,
-        out: &mut Outcome,
-        name: &'static str,
-        args: &[i32],
-    ) -> Result<Option<i32>, Error> {
-        if self.exports.contains_key(name) {
-            out.callbacks.push(name);
-        }
-        self.call(name, args)
-    }
-
-    fn stream(&mut self) -> &mut Stream {
-        self.store
-            .data_mut()
-            .stream
-            .as_mut()
-            .expect("a stream is active while driving it")
-    }
-
-    fn drive(
-        &mut self,
-        id: i32,
-        request: Request,
-        upstream: Response,
-        out: &mut Outcome,
-    ) -> Result<(), Error> {
-        self.cb(out, "proxy_on_context_create", &[id, self.root_id as i32])?;
-        self.drain()?;
-
-        let body = request.body;
-        let trailers = request.trailers;
-        match self.pump(id, Dir::Request, body, trailers, false, out)? {
-            Flow::Done => {}
-            Flow::LocalResponse => return self.local_reply(id, out),
-            Flow::Paused(at, eos) => {
-                out.paused = Some(paused_text(at, eos));
-                return Ok(());
-            }
-            Flow::Closed => {
-                out.paused = Some(
-                    "stream closed by the plug-in (proxy_close_stream) during the request".into(),
-                );
-                return Ok(());
-            }
-        }
-        let s = self.stream();
-        out.upstream_request = Some(Message {
-            headers: s.request_headers.clone(),
-            body: s.request_body.clone().unwrap_or_default(),
-            trailers: s.request_trailers.clone().unwrap_or_default(),
-        });
-
-        let Response {
-            headers,
-            body,
-            trailers,
-        } = upstream;
-        self.stream().response_headers = Some(headers);
-        let body = (!body.is_empty()).then_some(body);
-        match self.pump(id, Dir::Response, body, trailers, false, out)? {
-            Flow::Done => {}
-            Flow::LocalResponse => {
-                // after the upstream answered: the local reply replaces the response without a replay
-                let lr = self
-                    .stream()
-                    .local_response
-                    .clone()
-                    .expect("flow says a local response was sent");
-                out.downstream_response = Some(local_message(&lr));
-                out.local_response = Some(lr);
-                return Ok(());
-            }
-            Flow::Paused(at, eos) => {
-                out.paused = Some(paused_text(at, eos));
-                return Ok(());
-            }
-            Flow::Closed => {
-                out.paused = Some(
-                    "stream closed by the plug-in (proxy_close_stream) during the response".into(),
-                );
-                return Ok(());
-            }
-        }
-        out.downstream_response = Some(self.response_message());
-        Ok(())
-    }
-
-    fn response_message(&mut self) -> Message {
-        let s = self.stream();
-        Message {
-            headers: s.response_headers.clone().unwrap_or_default(),
-            body: s.response_body.clone().unwrap_or_default(),
-            trailers: s.response_trailers.clone().unwrap_or_default(),
-        }
-    }
-
-    /// Envoy sends the local reply through the encoder filters: the plug-in sees its own reply's
-    /// response headers (with `:status`) and body.
-    fn local_reply(&mut self, id: i32, out: &mut Outcome) -> Result<(), Error> {
-        let lr = self
-            .stream()
-            .local_response
-            .clone()
-            .expect("flow says a local response was sent");
-        out.local_response = Some(lr.clone());
-        let msg = local_message(&lr);
-        {
-            let s = self.stream();
-            s.response_headers = Some(msg.headers);
-            s.response_body = None;
-            s.response_trailers = None;
-        }
-        let body = (!lr.body.is_empty()).then(|| lr.body.clone());
-        match self.pump(id, Dir::Response, body, None, true, out)? {
-            Flow::Paused(at, _) => {
-                out.paused = Some(format!(
-                    "stream paused at {at} of the plug-in's own local response ({} sent in {}): the reply would never \
-                     reach the client (Envoy passes a local reply through the plug-in's response callbacks; return \
-                     Continue there)",
-                    lr.status, lr.sent_in
-                ))
-            }
-            Flow::Closed => out.paused = Some("stream closed by the plug-in (proxy_close_stream)".into()),
-            Flow::Done | Flow::LocalResponse => out.downstream_response = Some(self.response_message()),
-        }
-        Ok(())
-    }
-
-    /// Feeds one direction (headers, body, trailers) through the plug-in, honouring stops and resumes.
-    /// A Pause from headers is Envoy's StopAllIterationAndWatermark (ABI 0.2.x): body and trailers are
-    /// buffered and reach the plug-in only after it resumes. A Pause from body or trailers stops iteration
-    /// until a later Continue or `proxy_continue_stream`.
-    fn pump(
-        &mut self,
-        id: i32,
-        dir: Dir,
-        body: Option<Vec<u8>>,
-        trailers: Option<Headers>,
-        replying: bool,
-        out: &mut Outcome,
-    ) -> Result<Flow, Error> {
-        let names = dir.names();
-        let has_body = body.is_some();
-        let has_trailers = trailers.is_some();
-        let mut queue: VecDeque<Piece> = VecDeque::from([Piece::Headers]);
-        if has_body {
-            queue.push_back(Piece::Body);
-        }
-        if has_trailers {
-            queue.push_back(Piece::Trailers);
-        }
-        let mut body = body;
-        let mut trailers = trailers;
-        // (callback, stops everything, end of stream)
-        let mut stop: Option<(&'static str, bool, bool)> = None;
-        loop {
-            {
-                let s = self.stream();
-                if !replying && s.local_response.is_some() {
-                    return Ok(Flow::LocalResponse);
-                }
-                if s.closed {
-                    return Ok(Flow::Closed);
-                }
-                let resumed = match dir {
-                    Dir::Request => std::mem::take(&mut s.continue_request),
-                    Dir::Response => std::mem::take(&mut s.continue_response),
-                };
-                if resumed {
-                    stop = None;
-                }
-            }
-            if matches!(stop, Some((_, true, _))) {
-                break;
-            }
-            let Some(piece) = queue.pop_front() else {
-                break;
-            };
-            let (name, action, eos) = match piece {
-                Piece::Headers => {
-                    let eos = !has_body && !has_trailers;
-                    let n = match dir {
-                        Dir::Request => self.stream().request_headers.len(),
-                        Dir::Response => self
-                            .stream()
-                            .response_headers
-                            .as_ref()
-                            .map_or(0, Headers::len),
-                    };
-                    (
-                        names[0],
-                        self.cb(out, names[0], &[id, n as i32, eos as i32])?,
-                        eos,
-                    )
-                }
-                Piece::Body => {
-                    let data = body.take().unwrap_or_default();
-                    let len = data.len() as i32;
-                    match dir {
-                        Dir::Request => self.stream().request_body = Some(data),
-                        Dir::Response => self.stream().response_body = Some(data),
-                    }
-                    let eos = !has_trailers;
-                    (
-                        names[1],
-                        self.cb(out, names[1], &[id, len, eos as i32])?,
-                        eos,
-                    )
-                }
-                Piece::Trailers => {
-                    let t = trailers.take().unwrap_or_default();
-                    let n = t.len() as i32;
-                    match dir {
-                        Dir::Request => self.stream().request_trailers = Some(t),
-                        Dir::Response => self.stream().response_trailers = Some(t),
-                    }
-                    (names[2], self.cb(out, names[2], &[id, n])?, true)
-                }
-            };
-            let paused = action.is_some_and(|a| a != 0);
-            stop = match (paused, piece) {
-                (true, Piece::Headers) => Some((name, true, eos)),
-                (true, _) => Some((name, false, eos)),
-                (false, _) => None,
-            };
-            self.drain()?;
-        }
-        if !replying && self.stream().local_response.is_some() {
-            return Ok(Flow::LocalResponse);
-        }
-        match stop {
-            Some((at, _, eos)) => Ok(Flow::Paused(at, eos || !queue.is_empty())),
-            None => Ok(Flow::Done),
-        }
-    }
-
-    fn finish(&mut self, id: i32, out: &mut Outcome) -> Result<(), Error> {
-        let order: [&'static str; 3] = match self.teardown {
-            Teardown::Envoy => ["proxy_on_log", "proxy_on_done", "proxy_on_delete"],
-            Teardown::Spec => ["proxy_on_done", "proxy_on_log", "proxy_on_delete"],
-        };
-        for name in order {
-            self.cb(out, name, &[id])?;
-        }
-        Ok(())
-    }
-}
-
-fn paused_text(at: &str, _end_of_stream: bool) -> String {
-    format!("stream paused at {at} and never resumed (no local response, no proxy_continue_stream): the request would hang")
-}
-
-fn local_message(lr: &LocalResponse) -> Message {
-    let mut headers = Headers::default();
-    headers.add(":status", lr.status.to_string());
-    headers.0.extend(lr.headers.0.iter().cloned());
-    Message {
-        headers,
-        body: lr.body.clone(),
-        trailers: Headers::default(),
+    /// The ABI version the plug-in declared.
+    pub fn abi(&self) -> AbiVersion {
+        self.abi
     }
 }
 
 fn ticks(cpu: Duration) -> u64 {
     (cpu.as_millis() / TICK.as_millis()).max(1) as u64 + 1
-}
-
-/// One request on its way through a VM.
-pub struct Exchange<'a> {
-    vm: &'a mut Vm,
-    request: Request,
-    upstream: Response,
-    answers: Vec<Response>,
-}
-
-impl Exchange<'_> {
-    /// What the backend answers if the request reaches it (default: `200`, empty body).
-    pub fn upstream(mut self, response: Response) -> Self {
-        self.upstream = response;
-        self
-    }
-
-    /// Scripted answer to the plug-in's next `proxy_http_call` (in call order; unanswered calls fail).
-    pub fn http_call_answer(mut self, response: Response) -> Self {
-        self.answers.push(response);
-        self
-    }
-
-    /// Runs the stream to its end: request, response, then log/done/delete.
-    pub fn run(self) -> Result<Outcome, Error> {
-        self.vm
-            .run_stream(self.request, self.upstream, self.answers)
-    }
 }

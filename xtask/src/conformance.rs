@@ -66,6 +66,12 @@ impl flags::Conformance {
                 vectors.push(v);
             }
             let mut cmd = host_cmd(&host, "conformance", &b.plugin, b.lang, &b.path, &vectors);
+            if self.rechunk {
+                cmd = cmd.arg("--rechunk");
+            }
+            if self.real_clock {
+                cmd = cmd.arg("--real-clock");
+            }
             if let Some(j) = &self.junit {
                 let file = junit_path(j, &b.plugin, b.lang.as_str(), built.len());
                 cmd = cmd.arg("--junit").arg(file.display().to_string());

@@ -200,6 +200,12 @@ pub struct Conformance {
     /// Build with the host's toolchains even when a container engine is reachable
     #[arg(long)]
     pub local: bool,
+    /// Also run every case with each body split in halves, thirds and single bytes (same outcome required)
+    #[arg(long)]
+    pub rechunk: bool,
+    /// Run the vectors with the real clock and randomness instead of the fixed ones
+    #[arg(long)]
+    pub real_clock: bool,
 }
 
 #[derive(Debug, Args)]

@@ -363,6 +363,8 @@ pub fn selftest(ui: &Ui, no_cpp: bool, local: bool) -> Result<()> {
         junit: None,
         no_battery: false,
         local,
+        rechunk: false,
+        real_clock: false,
     };
     let outcome = conf.execute(ui)?;
     if !outcome.failed_runs.is_empty() {

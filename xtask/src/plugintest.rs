@@ -75,6 +75,9 @@ pub fn run(t: &flags::Test, ui: &Ui) -> Result<()> {
         junit: t.junit.clone(),
         no_battery: false,
         local: t.no_container,
+        // as in the whole suite: every case also with its bodies re-chunked
+        rechunk: true,
+        real_clock: false,
     };
     match conf.execute(ui) {
         Ok(outcome) if outcome.failed_runs.is_empty() => {

@@ -4,7 +4,8 @@
 //! 1. native unit and integration tests of every native crate (`cargo test`);
 //! 2. the plug-ins' own unit tests (`cargo test -p <plug-in>`, natively);
 //! 3. the C++ SDK's native tests;
-//! 4. conformance vectors and the generic battery for every plug-in in every language;
+//! 4. conformance vectors (also re-chunked: `--rechunk`) and the generic battery for every plug-in in every
+//!    language;
 //! 5. the fixed-seed differential run of every two-language plug-in's rust and cpp builds;
 //! 6. scaffolding: `new demo` in both languages passes its vectors, then is removed (Cargo.lock restored);
 //! 7. the image stage: deterministic packaging, push to a loopback registry, pull-back verification;
@@ -189,6 +190,9 @@ impl flags::Test {
             junit: None,
             no_battery: false,
             local: self.no_container,
+            // every case also with its bodies split in halves, thirds and single bytes
+            rechunk: true,
+            real_clock: false,
         };
         match conf.execute(ui) {
             Ok(outcome) => {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use pwhost::runner::{self, CaseResult};
-use pwhost::{vectors, Limits, Plugin, Request};
+use pwhost::runner::{self, CaseResult, RunOptions};
+use pwhost::{vectors, Limits, Plugin, Request, WasiSet};
 
 /// Run proxy-wasm plug-ins (ABI 0.2.1) on a wasmtime host that behaves like Envoy.
 #[derive(Parser)]
@@ -46,6 +46,20 @@ struct Target {
     /// Memory limit, in MiB.
     #[arg(long, default_value_t = 256)]
     memory_limit_mib: usize,
+    #[command(flatten)]
+    host: HostGen,
+}
+
+#[derive(Args)]
+struct HostGen {
+    /// WASI functions of the Envoy host generation to link against: 15 (up to 2024-12, the default: every
+    /// supported gateway has them), 18 (from 2024-12-19) or 45 (from 2026-04-06)
+    #[arg(long, value_name = "15|18|45", default_value = "15", value_parser = parse_wasi)]
+    wasi: WasiSet,
+}
+
+fn parse_wasi(s: &str) -> std::result::Result<WasiSet, String> {
+    WasiSet::parse(s).ok_or_else(|| format!("unknown WASI set `{s}`; use 15, 18 or 45"))
 }
 
 #[derive(Args)]
@@ -65,6 +79,12 @@ struct Conformance {
     /// Vector files (or directories of *.yaml files).
     #[arg(long, num_args = 1.., required = true)]
     vectors: Vec<PathBuf>,
+    /// Also run every case with each body split in halves, thirds and single bytes (same outcome required)
+    #[arg(long)]
+    rechunk: bool,
+    /// Real clock and randomness instead of the fixed ones (2024-01-01T00:00:00Z, seeded random)
+    #[arg(long)]
+    real_clock: bool,
     #[command(flatten)]
     output: Output,
 }
@@ -89,6 +109,8 @@ struct Check {
     /// The .wasm file.
     #[arg(long)]
     wasm: PathBuf,
+    #[command(flatten)]
+    host: HostGen,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -143,7 +165,16 @@ impl Target {
             cpu: Duration::from_millis(self.cpu_limit_ms),
             memory: self.memory_limit_mib << 20,
         };
-        Ok(Plugin::load_as(&self.plugin, &self.wasm).map(|p| p.with_limits(limits)))
+        let wasi = self.host.wasi;
+        Ok(Plugin::load_as(&self.plugin, &self.wasm)
+            .and_then(|p| {
+                if wasi == WasiSet::default() {
+                    Ok(p)
+                } else {
+                    p.with_wasi(wasi)
+                }
+            })
+            .map(|p| p.with_limits(limits)))
     }
 }
 
@@ -217,7 +248,13 @@ impl Conformance {
             files.push(vectors::load(&f)?);
         }
         let results = match self.target.load()? {
-            Ok(plugin) => runner::run_files(&plugin, &self.target.lang, &files),
+            Ok(plugin) => {
+                let opts = RunOptions {
+                    rechunk: self.rechunk,
+                    realtime: self.real_clock,
+                };
+                runner::run_files_with(&plugin, &self.target.lang, &files, opts)
+            }
             Err(e) => {
                 let names = files
                     .iter()
@@ -265,22 +302,25 @@ impl Battery {
 
 impl Check {
     fn run(self) -> Result<bool> {
-        if !self.wasm.exists() {
-            bail!("plug-in file {} does not exist", self.wasm.display());
-        }
-        match Plugin::load(&self.wasm) {
-            Ok(p) => {
-                let i = p.info();
+        let bytes = std::fs::read(&self.wasm).with_context(|| {
+            format!(
+                "reading plug-in file {} (build it first, e.g. `cargo xtask build`)",
+                self.wasm.display()
+            )
+        })?;
+        match pwhost::plugin::check(&bytes, self.host.wasi) {
+            Ok(i) => {
                 if self.json {
                     let doc = serde_json::json!({
                         "ok": true, "abi": i.abi, "allocator": i.allocator, "imports": i.imports,
-                        "exports": i.exports, "stubbed_wasi": i.stubbed,
+                        "exports": i.exports, "wasi": i.wasi.size(),
                         "memory_pages": {"initial": i.memory_pages.0, "maximum": i.memory_pages.1}, "size": i.size,
                     });
                     println!("{}", serde_json::to_string_pretty(&doc)?);
                 } else {
                     println!("ok: {} loads", self.wasm.display());
                     println!("  abi:       {}", i.abi);
+                    println!("  wasi:      {}", i.wasi);
                     println!("  allocator: {}", i.allocator);
                     println!("  size:      {} bytes", i.size);
                     let max = i
@@ -292,9 +332,6 @@ impl Check {
                         i.memory_pages.0
                     );
                     println!("  imports:   {}", i.imports.join(" "));
-                    if !i.stubbed.is_empty() {
-                        println!("  stubbed:   {} (answer ENOSYS)", i.stubbed.join(" "));
-                    }
                     let callbacks: Vec<&str> = i
                         .exports
                         .iter()
@@ -305,14 +342,21 @@ impl Check {
                 }
                 Ok(true)
             }
-            Err(e) => {
+            Err(refusals) => {
                 if self.json {
                     println!(
                         "{}",
-                        serde_json::json!({"ok": false, "error": e.to_string()})
+                        serde_json::json!({"ok": false, "refusals": refusals, "wasi": self.host.wasi.size()})
                     );
                 } else {
-                    println!("FAIL {e}");
+                    println!(
+                        "FAIL {}: the gateway ({}) would refuse it; Envoy logs:",
+                        self.wasm.display(),
+                        self.host.wasi
+                    );
+                    for r in &refusals {
+                        println!("  {r}");
+                    }
                 }
                 Ok(false)
             }

@@ -1,9 +1,15 @@
-//! Integration tests against WAT fixtures in host/fixtures/.
+//! Integration tests against WAT fixtures in host/fixtures/: containment and the library (here), Envoy's
+//! strictness (`host/strictness.rs`), and the vector format's features, each with an expectation that must
+//! fail when the plug-in misbehaves (`host/features.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use pwhost::runner::{CaseResult, RunOptions};
 use pwhost::{Error, Limits, LogLevel, Plugin, Request, Response};
+
+mod features;
+mod strictness;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,6 +26,44 @@ fn load_err(name: &str) -> String {
         .map(|_| ())
         .unwrap_err()
         .to_string()
+}
+
+/// Runs inline vector YAML against a fixture.
+fn run_yaml(plugin: &Plugin, yaml: &str, opts: RunOptions) -> Vec<CaseResult> {
+    let file = pwhost::vectors::parse("t.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
+    pwhost::runner::run_files_with(plugin, "wat", &[file], opts)
+}
+
+/// Asserts every case passed.
+fn assert_pass(results: &[CaseResult]) {
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !r.passed)
+        .map(CaseResult::render)
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(!results.is_empty());
+}
+
+/// The failure lines of the one case, which must have failed.
+fn failures_of(results: &[CaseResult]) -> Vec<String> {
+    assert_eq!(results.len(), 1);
+    assert!(
+        !results[0].passed,
+        "expected a failure:\n{}",
+        results[0].render()
+    );
+    results[0].failures.clone()
+}
+
+/// Asserts the one case failed with a line containing `want`.
+fn assert_fails_with(results: &[CaseResult], want: &str) {
+    let f = failures_of(results);
+    assert!(
+        f.iter().any(|l| l.contains(want)),
+        "no failure contains {want:?}:\n{}",
+        results[0].render()
+    );
 }
 
 #[test]
@@ -204,10 +248,20 @@ fn passthrough_forwards_request_and_response() {
     assert_eq!(up.header("x-upper").as_deref(), Some("1"));
     // defaults for missing pseudo-headers come first (VECTORS.md)
     let keys: Vec<&str> = up.headers.0.iter().map(|(k, _)| k.as_str()).collect();
+    // Envoy's connection manager appends x-forwarded-proto and x-request-id
     assert_eq!(
         keys,
-        [":scheme", ":authority", ":method", ":path", "x-upper"]
+        [
+            ":scheme",
+            ":authority",
+            ":method",
+            ":path",
+            "x-upper",
+            "x-forwarded-proto",
+            "x-request-id"
+        ]
     );
+    assert_eq!(up.header("x-forwarded-proto").as_deref(), Some("http"));
     assert_eq!(up.header(":authority").as_deref(), Some("example.com"));
     assert_eq!(up.body, b"b");
     assert_eq!(up.trailers.get("t").as_deref(), Some("v"));
@@ -237,7 +291,7 @@ fn broken_plugin_fails_the_vector_with_a_readable_diff() {
         "  - logs: expected a line at level info containing \"request blocked\", found none",
         "  got:",
         "    local_response: none",
-        "    upstream_request: {:method: \"GET\", :scheme: \"http\", :path: \"/swagger.html\", :authority: \"foo.com\"}",
+        "    upstream_request: {:method: \"GET\", :scheme: \"http\", :path: \"/swagger.html\", :authority: \"foo.com\", x-forwarded-proto: \"http\", x-request-id: ",
         "    downstream_response: {:status: \"200\"}",
     ];
     for line in want_lines {
@@ -316,9 +370,8 @@ fn body_held_by_a_headers_pause_reaches_the_backend_after_resume() {
 }
 
 #[test]
-fn wasi_stderr_is_an_error_log_and_proc_exit_is_a_trap() {
+fn wasi_stderr_is_an_error_log_and_proc_exit_returns() {
     let plugin = load("wasi.wat");
-    assert_eq!(plugin.info().stubbed, ["wasi_snapshot_preview1.path_open"]);
     let mut vm = plugin.start("{}").unwrap();
     assert_eq!(
         vm.logs(),
@@ -327,10 +380,15 @@ fn wasi_stderr_is_an_error_log_and_proc_exit_is_a_trap() {
             message: "configured".into()
         }]
     );
-    let err = vm.request(Request::get("/")).run().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "plug-in wasi trapped in proxy_on_request_headers: the plug-in called WASI proc_exit(3)"
+    // Envoy's host logs proc_exit and returns: the module carries on
+    let out = vm.request(Request::get("/")).run().unwrap();
+    assert!(out.upstream_request.is_some());
+    assert!(
+        vm.notes()
+            .iter()
+            .any(|n| n.contains("\"wasi_unstable proc_exit\" from proxy_on_request_headers")),
+        "{:?}",
+        vm.notes()
     );
 }
 
