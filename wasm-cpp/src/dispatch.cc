@@ -98,7 +98,9 @@ FilterTrailersStatus Context::onResponseTrailers(uint32_t) { return FilterTraile
 // wasm-rust/src/body.rs.
 struct Dispatch {
   static const char* what(bool request) { return request ? "request" : "response"; }
-  static bool& buffering(Context& c, bool request) { return request ? c.buffer_request_ : c.buffer_response_; }
+  static bool& buffering(Context& c, bool request) {
+    return request ? c.buffer_request_ : c.buffer_response_;
+  }
 
   static FilterDataStatus body(Context& c, bool request, size_t size, bool end_of_stream) {
     if (!buffering(c, request)) {
@@ -232,7 +234,8 @@ uint32_t pwsdk_on_response_body(uint32_t id, uint32_t size, uint32_t end_of_stre
   return result(*s, Dispatch::body(*s->context, false, size, end_of_stream != 0));
 }
 
-PWSDK_EXPORT_(proxy_on_response_trailers) uint32_t pwsdk_on_response_trailers(uint32_t id, uint32_t trailers) {
+PWSDK_EXPORT_(proxy_on_response_trailers)
+uint32_t pwsdk_on_response_trailers(uint32_t id, uint32_t trailers) {
   Stream* s = startedStream(id);
   if (!s) return 0;
   if (result(*s, Dispatch::trailers(*s->context, false)) != 0) return 1;

@@ -65,7 +65,8 @@ std::optional<std::string> getWholeBuffer(BufferType type) {
 }
 
 Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data) {
-  return toStatus(abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
+  return toStatus(
+      abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
 }
 
 std::optional<std::string> getHeader(MapType map, std::string_view key) {
@@ -167,7 +168,9 @@ Status continueStream(StreamType stream) {
   return toStatus(abi::proxy_continue_stream(static_cast<uint32_t>(stream)));
 }
 
-Status closeStream(StreamType stream) { return toStatus(abi::proxy_close_stream(static_cast<uint32_t>(stream))); }
+Status closeStream(StreamType stream) {
+  return toStatus(abi::proxy_close_stream(static_cast<uint32_t>(stream)));
+}
 
 std::optional<uint64_t> currentTimeNanoseconds() {
   uint64_t t = 0;
@@ -175,7 +178,9 @@ std::optional<uint64_t> currentTimeNanoseconds() {
   return t;
 }
 
-Status setTickPeriodMilliseconds(uint32_t ms) { return toStatus(abi::proxy_set_tick_period_milliseconds(ms)); }
+Status setTickPeriodMilliseconds(uint32_t ms) {
+  return toStatus(abi::proxy_set_tick_period_milliseconds(ms));
+}
 
 void logMessage(LogLevel level, std::string_view message) {
   std::string line = cat("[", pluginName(), "] ", message);

@@ -118,7 +118,8 @@ std::string Value::describe() const {
     case Type::Number:
       if (num_ == Num::Unsigned) return detail::cat("integer `", u_, "`");
       if (num_ == Num::Negative) return detail::cat("integer `", i_, "`");
-      return num_text_.empty() ? std::string("floating point") : detail::cat("floating point `", num_text_, "`");
+      return num_text_.empty() ? std::string("floating point")
+                               : detail::cat("floating point `", num_text_, "`");
     case Type::String: return detail::cat("string \"", str_, "\"");
     case Type::Array: return "sequence";
     case Type::Object: return "map";

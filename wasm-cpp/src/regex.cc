@@ -215,10 +215,15 @@ class Parser {
         if (byte >= 0) return byteNode(static_cast<uint8_t>(byte));
         return setNode(shorthandSet(sh), negated);
       }
-      case '*': case '+': case '?': case '{':
+      case '*':
+      case '+':
+      case '?':
+      case '{':
         return fail(at, detail::cat("quantifier `", static_cast<char>(c), "` without a preceding item"));
-      case ']': case '}':
-        return fail(at, detail::cat("unescaped `", static_cast<char>(c), "` (write `\\", static_cast<char>(c), "`)"));
+      case ']':
+      case '}':
+        return fail(
+            at, detail::cat("unescaped `", static_cast<char>(c), "` (write `\\", static_cast<char>(c), "`)"));
       default: return byteNode(static_cast<uint8_t>(c));
     }
   }
@@ -314,17 +319,31 @@ class Parser {
     byte = -1;
     negated = false;
     switch (c) {
-      case '\\': case '.': case '*': case '+': case '?': case '(': case ')': case '[': case ']':
-      case '{': case '}': case '|': case '^': case '$': case '/': case '-':
-        byte = c;
-        return true;
+      case '\\':
+      case '.':
+      case '*':
+      case '+':
+      case '?':
+      case '(':
+      case ')':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '|':
+      case '^':
+      case '$':
+      case '/':
+      case '-': byte = c; return true;
       case 'n': byte = '\n'; return true;
       case 't': byte = '\t'; return true;
       case 'r': byte = '\r'; return true;
       case 'd': sh = Shorthand::Digit; return true;
       case 'w': sh = Shorthand::Word; return true;
       case 's': sh = Shorthand::Space; return true;
-      case 'D': case 'W': case 'S':
+      case 'D':
+      case 'W':
+      case 'S':
         if (in_class) {
           fail(at, detail::cat("`\\", static_cast<char>(c), "` is not allowed inside a class"));
           return false;
@@ -424,12 +443,12 @@ uint64_t patternCost(const Node& n) {
       uint64_t c = patternCost(*n.children[0]);
       uint64_t min = n.min;
       if (n.max == kUnbounded) {
-        if (min <= 1) return satAdd(c, 1);                  // e*, e+, e{0,}, e{1,}
-        return satAdd(satAdd(satMul(min, c), c), 1);        // e{n,}: n copies and a star
+        if (min <= 1) return satAdd(c, 1);            // e*, e+, e{0,}, e{1,}
+        return satAdd(satAdd(satMul(min, c), c), 1);  // e{n,}: n copies and a star
       }
-      if (n.min == 0 && n.max == 1) return satAdd(c, 1);    // e?
+      if (n.min == 0 && n.max == 1) return satAdd(c, 1);  // e?
       uint64_t max = n.max;
-      return satAdd(satMul(max, c), max - min);             // e{n,m}: m copies, m - n of them optional
+      return satAdd(satMul(max, c), max - min);  // e{n,m}: m copies, m - n of them optional
     }
   }
   return 0;

@@ -62,7 +62,8 @@ bool ServiceEntry::matches(std::string_view cluster_name) const {
   for (;;) {
     size_t bar = cluster_name.find('|', start);
     if (n == 4) return false;  // more than 4 parts
-    parts[n++] = cluster_name.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+    parts[n++] =
+        cluster_name.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
     if (bar == std::string_view::npos) break;
     start = bar + 1;
   }
@@ -179,7 +180,8 @@ bool parseDocument(std::string_view bytes, RawConfiguration& out, ConfigError& e
 }
 
 bool checkRules(const RawConfiguration& raw, ConfigError& error) {
-  if (raw.has_rules && !raw.rules.isArray()) return fail(error, "_rules_", "must be an array of rule objects");
+  if (raw.has_rules && !raw.rules.isArray())
+    return fail(error, "_rules_", "must be an array of rule objects");
   return true;
 }
 
@@ -196,7 +198,8 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
   if (present.size() > 1) {
     std::string list;
     for (auto k : present) list += cat(list.empty() ? "" : ", ", k);
-    return fail(error, path, cat("has ", present.size(), " match keys (", list, "); a rule needs exactly one"));
+    return fail(error, path,
+                cat("has ", present.size(), " match keys (", list, "); a rule needs exactly one"));
   }
   std::string_view key = present[0];
   std::string mpath = cat(path, ".", key);

@@ -54,7 +54,8 @@ struct Config {
       }
     }
     for (char c : out.header_value) {
-      if (c == '\r' || c == '\n' || c == '\0') return in.fail("header_value", "must not contain CR, LF or NUL");
+      if (c == '\r' || c == '\n' || c == '\0')
+        return in.fail("header_value", "must not contain CR, LF or NUL");
     }
     for (char& c : out.header_name) c = pwsdk::detail::asciiLower(c);
     return true;

@@ -6,7 +6,8 @@
 // get_shared_data); BadArgument for out-of-range enums or sizes; InvalidMemoryAccess when a pointer/length
 // pair is outside memory; Empty for an empty queue; CasMismatch for set_shared_data; Unimplemented when the
 // host lacks the call. Values returned through `ret_ptr` are allocated with this module's allocator
-// (proxy_on_memory_allocate/malloc) and owned by the caller, who frees them with free(); empty = (nullptr, 0).
+// (proxy_on_memory_allocate/malloc) and owned by the caller, who frees them with free(); empty = (nullptr,
+// 0).
 #pragma once
 
 #include <cstddef>
@@ -28,7 +29,8 @@ PWSDK_IMPORT_(proxy_set_tick_period_milliseconds) uint32_t proxy_set_tick_period
 
 // Buffers (bodies, configuration, callout responses).
 PWSDK_IMPORT_(proxy_get_buffer_bytes)
-uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t max_size, char** ret_ptr, size_t* ret_len);
+uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t max_size, char** ret_ptr,
+                                size_t* ret_len);
 // start=0,size=0 prepends; start>=length appends; otherwise replaces [start, start+size).
 PWSDK_IMPORT_(proxy_set_buffer_bytes)
 uint32_t proxy_set_buffer_bytes(uint32_t type, size_t start, size_t size, const char* data, size_t data_len);

@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
-#include <type_traits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,12 +27,30 @@ using detail::cat;
 // ---- Logging -----------------------------------------------------------------------------------------
 // Every line is prefixed with "[<plugin>] " (the name given to Register).
 void logMessage(LogLevel level, std::string_view message);
-template <class... Parts> void logTrace(const Parts&... p) { logMessage(LogLevel::Trace, cat(p...)); }
-template <class... Parts> void logDebug(const Parts&... p) { logMessage(LogLevel::Debug, cat(p...)); }
-template <class... Parts> void logInfo(const Parts&... p) { logMessage(LogLevel::Info, cat(p...)); }
-template <class... Parts> void logWarn(const Parts&... p) { logMessage(LogLevel::Warn, cat(p...)); }
-template <class... Parts> void logError(const Parts&... p) { logMessage(LogLevel::Error, cat(p...)); }
-template <class... Parts> void logCritical(const Parts&... p) { logMessage(LogLevel::Critical, cat(p...)); }
+template <class... Parts>
+void logTrace(const Parts&... p) {
+  logMessage(LogLevel::Trace, cat(p...));
+}
+template <class... Parts>
+void logDebug(const Parts&... p) {
+  logMessage(LogLevel::Debug, cat(p...));
+}
+template <class... Parts>
+void logInfo(const Parts&... p) {
+  logMessage(LogLevel::Info, cat(p...));
+}
+template <class... Parts>
+void logWarn(const Parts&... p) {
+  logMessage(LogLevel::Warn, cat(p...));
+}
+template <class... Parts>
+void logError(const Parts&... p) {
+  logMessage(LogLevel::Error, cat(p...));
+}
+template <class... Parts>
+void logCritical(const Parts&... p) {
+  logMessage(LogLevel::Critical, cat(p...));
+}
 
 // The plug-in name given to Register ("" before registration).
 std::string_view pluginName();

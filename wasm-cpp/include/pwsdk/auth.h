@@ -2,8 +2,8 @@
 // extensions/key-auth/rust/src/auth.rs. The semantics are written out in extensions/key-auth/README.md
 // ("Rules, allow lists and global_auth"):
 //   - the global object holds the consumers configuration; each `_rules_` entry may carry `allow` (consumer
-//     names) and/or its own configuration; the top-level `global_auth` says whether requests that match no rule
-//     are authenticated (default: true without rules, false with rules);
+//     names) and/or its own configuration; the top-level `global_auth` says whether requests that match no
+//     rule are authenticated (default: true without rules, false with rules);
 //   - the plug-in glue (AuthPlugin / AuthFilter) answers 401 (missing / invalid credentials, with a
 //     `WWW-Authenticate` challenge), 403 (consumer not allowed), or sets `x-mse-consumer` and continues.
 // The parsing part (AuthRules, base64Decode, the serde-like field readers) makes no host calls and is tested
@@ -58,7 +58,8 @@ bool readOptionalString(ConfigReader& in, std::string_view path, const json::Val
                         std::optional<std::string>& out);
 bool readBool(ConfigReader& in, std::string_view path, const json::Value& v, bool& out);
 bool readU32(ConfigReader& in, std::string_view path, const json::Value& v, uint32_t& out);
-bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v, std::vector<std::string>& out);
+bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v,
+                    std::vector<std::string>& out);
 // Option<Vec<String>>: null leaves `out` empty.
 bool readOptionalStringList(ConfigReader& in, std::string_view path, const json::Value& v,
                             std::optional<std::vector<std::string>>& out);
@@ -69,9 +70,9 @@ std::string joinPath(std::string_view path, std::string_view key);
 
 // Reads `v` as a struct called `type` with `fields` (declaration order), the way serde's derive does over a
 // serde_json Value: an object's members are visited in key order and handed to
-// `visit(field_name, value, value_path)`, which returns Ok, Failed (after failing `in`) or Unknown (an unknown
-// key, reported as serde does); an array is the sequence form, its items taken as the fields in declaration
-// order (missing trailing fields keep their defaults, extra items are an error). Anything else is
+// `visit(field_name, value, value_path)`, which returns Ok, Failed (after failing `in`) or Unknown (an
+// unknown key, reported as serde does); an array is the sequence form, its items taken as the fields in
+// declaration order (missing trailing fields keep their defaults, extra items are an error). Anything else is
 // "invalid type: ..., expected struct <type>".
 template <class Visit>
 bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, std::string_view type,
@@ -94,7 +95,8 @@ bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, s
       ++i;
     }
     if (v.items().size() > fields.size()) {
-      return in.fail(path, detail::cat("invalid length ", v.items().size(), ", expected fewer elements in array"));
+      return in.fail(path,
+                     detail::cat("invalid length ", v.items().size(), ", expected fewer elements in array"));
     }
     return true;
   }
@@ -172,7 +174,8 @@ class AuthRules {
     if (!detail::checkRules(raw, error)) return std::nullopt;
     for (size_t i = 0; i < raw.rules.items().size(); ++i) {
       detail::RawRule rr;
-      if (!detail::parseRule(raw.rules.items()[i], detail::cat("_rules_[", i, "]"), rr, error)) return std::nullopt;
+      if (!detail::parseRule(raw.rules.items()[i], detail::cat("_rules_[", i, "]"), rr, error))
+        return std::nullopt;
       Rule rule{std::move(rr.matcher), rr.disable, std::nullopt};
       if (!rr.disable) {
         rule.entry.emplace();
@@ -244,7 +247,8 @@ class AuthRules {
       }
       any_config = any_config || e.config.has_value();
     }
-    if (!any_config) return fail(error, "", "no consumers: configure consumers at the top level or in a rule");
+    if (!any_config)
+      return fail(error, "", "no consumers: configure consumers at the top level or in a rule");
     for (size_t i = 0; i < rules_.size(); ++i) {
       if (!rules_[i].disable && !rules_[i].entry->config && !global) {
         return fail(error, detail::cat("_rules_[", i, "].allow"),

@@ -155,7 +155,6 @@ class RuleSet {
   };
   std::optional<Config> global_;
   std::vector<Rule> rules_;
-
 };
 
 }  // namespace v0
