@@ -93,6 +93,21 @@ enum class PeerType : uint32_t {
   Remote = 2,
 };
 
+// What a callout's answer callback tells the SDK: Continue resumes the stream the callback paused (once no
+// other callout of that stream is in flight); Stop keeps it paused (resume later with resumeRequest() /
+// resumeResponse() or answer with sendLocalResponse). Rust: `Flow`.
+enum class Flow : uint32_t {
+  Continue = 0,
+  Stop = 1,
+};
+
+// The kind of a metric (proxy_define_metric).
+enum class MetricType : uint32_t {
+  Counter = 0,
+  Gauge = 1,
+  Histogram = 2,
+};
+
 // gRPC status passed to send_local_response; -1 means "not a gRPC reply".
 enum class GrpcStatus : int32_t {
   None = -1,

@@ -1,0 +1,238 @@
+// Callouts: starting HTTP and gRPC calls, remembering which context made each, and delivering the answers.
+// The host registers every call on the root context and answers it with the root context's id (see
+// abi.h), so the SDK maps the token back to the caller and makes it the effective context
+// (proxy_set_effective_context) before calling it. The answer handling is installed into the exports by
+// the first call a module makes: plug-ins that make no calls do not link it.
+#include <algorithm>
+#include <vector>
+
+#include "pwsdk/api.h"
+#include "pwsdk/detail/glue.h"
+
+namespace pwsdk {
+inline namespace v0 {
+
+std::optional<std::string_view> CallResponse::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < key.size() && same; ++i)
+      same = detail::asciiLower(key[i]) == detail::asciiLower(name[i]);
+    if (same) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+// Friend of Context: the callout bookkeeping of streams.
+struct Callouts {
+  enum class Kind : uint8_t { Http, Grpc };
+  struct Pending {
+    uint32_t token;
+    Kind kind;
+    bool stream;        // owner is a stream (else a root context)
+    uint32_t owner;     // context id
+    GrpcResponse grpc;  // gRPC metadata received before the message
+  };
+
+  static std::vector<Pending>& pending() {
+    static std::vector<Pending> calls;
+    return calls;
+  }
+
+  static Pending* find(uint32_t token, Kind kind) {
+    for (Pending& p : pending()) {
+      if (p.token == token && p.kind == kind) return &p;
+    }
+    return nullptr;
+  }
+
+  // Removes and returns the call (nullopt when unknown, e.g. answered already or its stream ended).
+  static std::optional<Pending> take(uint32_t token, Kind kind) {
+    auto& calls = pending();
+    for (auto it = calls.begin(); it != calls.end(); ++it) {
+      if (it->token == token && it->kind == kind) {
+        Pending p = std::move(*it);
+        calls.erase(it);
+        return p;
+      }
+    }
+    return std::nullopt;
+  }
+
+  static void streamDeleted(uint32_t id) {
+    auto& calls = pending();
+    calls.erase(std::remove_if(calls.begin(), calls.end(),
+                               [id](const Pending& p) { return p.stream && p.owner == id; }),
+                calls.end());
+  }
+
+  static std::optional<uint32_t> started(Status st, uint32_t token, Kind kind, bool stream, uint32_t owner,
+                                         Status* status) {
+    if (status) *status = st;
+    if (st != Status::Ok) return std::nullopt;
+    pending().push_back(Pending{token, kind, stream, owner, {}});
+    return token;
+  }
+
+  static std::optional<uint32_t> http(const HttpCall& call, bool stream, uint32_t owner, Status* status) {
+    auto& hooks = detail::hooks();
+    hooks.http_response = &httpResponse;
+    hooks.stream_deleted = &streamDeleted;
+    HeaderList headers;
+    headers.reserve(call.headers.size() + 3);
+    headers.emplace_back(":method", call.method);
+    headers.emplace_back(":path", call.path);
+    headers.emplace_back(":authority", call.authority.empty() ? call.cluster : call.authority);
+    headers.insert(headers.end(), call.headers.begin(), call.headers.end());
+    uint32_t token = 0;
+    Status st = detail::startHttpCall(call.cluster, headers, call.body, call.timeout_ms, &token);
+    return started(st, token, Kind::Http, stream, owner, status);
+  }
+
+  static std::optional<uint32_t> grpc(const GrpcCall& call, bool stream, uint32_t owner, Status* status) {
+    auto& hooks = detail::hooks();
+    hooks.grpc_initial_metadata = &grpcInitialMetadata;
+    hooks.grpc_message = &grpcMessage;
+    hooks.grpc_trailing_metadata = &grpcTrailingMetadata;
+    hooks.grpc_close = &grpcClose;
+    hooks.stream_deleted = &streamDeleted;
+    uint32_t token = 0;
+    Status st = detail::startGrpcCall(call, &token);
+    return started(st, token, Kind::Grpc, stream, owner, status);
+  }
+
+  // ---- answers
+
+  static void httpResponse(uint32_t token, uint32_t headers, size_t body_size, uint32_t trailers) {
+    std::optional<Pending> call = take(token, Kind::Http);
+    if (!call) return;
+    HttpCallResult result;
+    if (headers == 0) {
+      detail::HostStatus st = detail::lastStatus();
+      result.failure.status = st.code == 0 ? Status::BrokenConnection : static_cast<Status>(st.code);
+      result.failure.message = std::move(st.message);
+    } else {
+      CallResponse& r = result.response.emplace();
+      r.headers = getHeaderPairs(MapType::HttpCallResponseHeaders).value_or(HeaderList());
+      if (auto code = r.header(":status")) r.status = parseStatus(*code);
+      if (body_size > 0) r.body = getBufferBytes(BufferType::HttpCallResponseBody, 0, body_size).value_or("");
+      if (trailers > 0) r.trailers = getHeaderPairs(MapType::HttpCallResponseTrailers).value_or(HeaderList());
+    }
+    deliver(
+        *call, [&](Context& c) { return c.onHttpCallResponse(token, result); },
+        [&](RootContext& r) { r.onHttpCallResponse(token, result); });
+  }
+
+  static void grpcInitialMetadata(uint32_t token, uint32_t headers) {
+    Pending* call = find(token, Kind::Grpc);
+    if (call && headers > 0) {
+      call->grpc.initial_metadata = getHeaderPairs(MapType::GrpcInitialMetadata).value_or(HeaderList());
+    }
+  }
+
+  static void grpcTrailingMetadata(uint32_t token, uint32_t trailers) {
+    Pending* call = find(token, Kind::Grpc);
+    if (call && trailers > 0) {
+      call->grpc.trailers = getHeaderPairs(MapType::GrpcTrailingMetadata).value_or(HeaderList());
+    }
+  }
+
+  // A unary call's message is its answer: Envoy sends nothing after it (no close, no trailing metadata).
+  static void grpcMessage(uint32_t token, size_t size) {
+    std::optional<Pending> call = take(token, Kind::Grpc);
+    if (!call) return;
+    GrpcResponse& response = call->grpc;
+    response.status = 0;
+    if (size > 0) response.message = getBufferBytes(BufferType::GrpcReceiveBuffer, 0, size).value_or("");
+    grpcDeliver(*call);
+  }
+
+  // A close before the message is the call's failure, with the gRPC status and the host's message.
+  static void grpcClose(uint32_t token, uint32_t status) {
+    std::optional<Pending> call = take(token, Kind::Grpc);
+    if (!call) return;
+    call->grpc.status = status;
+    call->grpc.status_message = detail::lastStatus().message;
+    grpcDeliver(*call);
+  }
+
+  static void grpcDeliver(Pending& call) {
+    const GrpcResponse& response = call.grpc;
+    uint32_t token = call.token;
+    deliver(
+        call, [&](Context& c) { return c.onGrpcCallResponse(token, response); },
+        [&](RootContext& r) { r.onGrpcCallResponse(token, response); });
+  }
+
+  // Calls the owner (made the effective context first) and, for a stream, resumes it when the answer
+  // callback continues and no other call of the stream is in flight.
+  template <class OnStream, class OnRoot>
+  static void deliver(const Pending& call, OnStream&& on_stream, OnRoot&& on_root) {
+    if (!call.stream) {
+      RootContext* root = detail::findRootContext(call.owner);
+      if (!root) return;
+      detail::setEffectiveContext(call.owner);
+      on_root(*root);
+      detail::takeLocalResponse();
+      return;
+    }
+    Context* c = detail::findStream(call.owner);
+    if (!c) return;
+    if (c->calls_in_flight_ > 0) --c->calls_in_flight_;
+    Status st = detail::setEffectiveContext(call.owner);
+    if (st != Status::Ok) {
+      logDebug("the answer to call ", call.token, " arrived for stream ", call.owner,
+               " which the host no longer knows: dropped");
+      return;
+    }
+    Flow flow = on_stream(*c);
+    if (detail::takeLocalResponse()) {
+      // The reply answers the client: the paused direction never resumes.
+      for (Context::Direction* d : {&c->request_, &c->response_}) {
+        if (d->paused) d->mode = Context::BodyMode::Raw;
+        d->paused = false;
+        d->held = false;
+      }
+      return;
+    }
+    if (flow != Flow::Continue || c->calls_in_flight_ > 0) return;
+    if (c->request_.paused) {
+      c->resumeRequest();
+    } else if (c->response_.paused) {
+      c->resumeResponse();
+    }
+  }
+
+  static uint32_t parseStatus(std::string_view text) {
+    uint32_t code = 0;
+    if (text.empty() || text.size() > 3) return 0;
+    for (char ch : text) {
+      if (ch < '0' || ch > '9') return 0;
+      code = code * 10 + static_cast<uint32_t>(ch - '0');
+    }
+    return code;
+  }
+};
+
+std::optional<uint32_t> Context::httpCall(const HttpCall& call, Status* status) {
+  auto token = Callouts::http(call, true, id_, status);
+  if (token) ++calls_in_flight_;
+  return token;
+}
+
+std::optional<uint32_t> Context::grpcCall(const GrpcCall& call, Status* status) {
+  auto token = Callouts::grpc(call, true, id_, status);
+  if (token) ++calls_in_flight_;
+  return token;
+}
+
+std::optional<uint32_t> RootContext::httpCall(const HttpCall& call, Status* status) {
+  return Callouts::http(call, false, id_, status);
+}
+
+std::optional<uint32_t> RootContext::grpcCall(const GrpcCall& call, Status* status) {
+  return Callouts::grpc(call, false, id_, status);
+}
+
+}  // namespace v0
+}  // namespace pwsdk
