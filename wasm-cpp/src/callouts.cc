@@ -31,7 +31,7 @@ struct Callouts {
     Kind kind;
     bool stream;        // owner is a stream (else a root context)
     uint32_t owner;     // context id
-    GrpcResponse grpc;  // gRPC metadata received before the message
+    GrpcResponse grpc;  // gRPC trailing metadata received before the message
   };
 
   static std::vector<Pending>& pending() {
@@ -78,26 +78,32 @@ struct Callouts {
     auto& hooks = detail::hooks();
     hooks.http_response = &httpResponse;
     hooks.stream_deleted = &streamDeleted;
+    Status st = Status::Ok;
+    std::optional<std::string> cluster = call.cluster.name(&st);
+    std::optional<std::string> authority = call.authority ? call.authority : call.cluster.authority(&st);
+    if (!cluster || !authority) return started(st, 0, Kind::Http, stream, owner, status);
     HeaderList headers;
     headers.reserve(call.headers.size() + 3);
     headers.emplace_back(":method", call.method);
     headers.emplace_back(":path", call.path);
-    headers.emplace_back(":authority", call.authority.empty() ? call.cluster : call.authority);
+    headers.emplace_back(":authority", std::move(*authority));
     headers.insert(headers.end(), call.headers.begin(), call.headers.end());
     uint32_t token = 0;
-    Status st = detail::startHttpCall(call.cluster, headers, call.body, call.timeout_ms, &token);
+    st = detail::startHttpCall(*cluster, headers, call.body, call.timeout_ms, &token);
     return started(st, token, Kind::Http, stream, owner, status);
   }
 
   static std::optional<uint32_t> grpc(const GrpcCall& call, bool stream, uint32_t owner, Status* status) {
     auto& hooks = detail::hooks();
-    hooks.grpc_initial_metadata = &grpcInitialMetadata;
     hooks.grpc_message = &grpcMessage;
     hooks.grpc_trailing_metadata = &grpcTrailingMetadata;
     hooks.grpc_close = &grpcClose;
     hooks.stream_deleted = &streamDeleted;
+    Status st = Status::Ok;
+    std::optional<std::string> cluster = call.cluster.name(&st);
+    if (!cluster) return started(st, 0, Kind::Grpc, stream, owner, status);
     uint32_t token = 0;
-    Status st = detail::startGrpcCall(call, &token);
+    st = detail::startGrpcCall(*cluster, call, &token);
     return started(st, token, Kind::Grpc, stream, owner, status);
   }
 
@@ -107,9 +113,9 @@ struct Callouts {
     std::optional<Pending> call = take(token, Kind::Http);
     if (!call) return;
     HttpCallResult result;
-    if (headers == 0) {
+    if (headers == 0 && body_size == 0 && trailers == 0) {
       detail::HostStatus st = detail::lastStatus();
-      result.failure.status = st.code == 0 ? Status::BrokenConnection : static_cast<Status>(st.code);
+      result.failure.status = st.code;
       result.failure.message = std::move(st.message);
     } else {
       CallResponse& r = result.response.emplace();
@@ -121,13 +127,6 @@ struct Callouts {
     deliver(
         *call, [&](Context& c) { return c.onHttpCallResponse(token, result); },
         [&](RootContext& r) { r.onHttpCallResponse(token, result); });
-  }
-
-  static void grpcInitialMetadata(uint32_t token, uint32_t headers) {
-    Pending* call = find(token, Kind::Grpc);
-    if (call && headers > 0) {
-      call->grpc.initial_metadata = getHeaderPairs(MapType::GrpcInitialMetadata).value_or(HeaderList());
-    }
   }
 
   static void grpcTrailingMetadata(uint32_t token, uint32_t trailers) {
@@ -171,6 +170,7 @@ struct Callouts {
     if (!call.stream) {
       RootContext* root = detail::findRootContext(call.owner);
       if (!root) return;
+      if (root->calls_in_flight_ > 0) --root->calls_in_flight_;
       detail::setEffectiveContext(call.owner);
       on_root(*root);
       detail::takeLocalResponse();
@@ -187,9 +187,12 @@ struct Callouts {
     }
     Flow flow = on_stream(*c);
     if (detail::takeLocalResponse()) {
-      // The reply answers the client: the paused direction never resumes.
+      // The reply answers the client: the paused direction never resumes (nor, for the response, runs again).
       for (Context::Direction* d : {&c->request_, &c->response_}) {
-        if (d->paused) d->mode = Context::BodyMode::Raw;
+        if (d->paused) {
+          d->mode = Context::BodyMode::Raw;
+          d->replied = true;
+        }
         d->paused = false;
         d->held = false;
       }
@@ -227,11 +230,15 @@ std::optional<uint32_t> Context::grpcCall(const GrpcCall& call, Status* status) 
 }
 
 std::optional<uint32_t> RootContext::httpCall(const HttpCall& call, Status* status) {
-  return Callouts::http(call, false, id_, status);
+  auto token = Callouts::http(call, false, id_, status);
+  if (token) ++calls_in_flight_;
+  return token;
 }
 
 std::optional<uint32_t> RootContext::grpcCall(const GrpcCall& call, Status* status) {
-  return Callouts::grpc(call, false, id_, status);
+  auto token = Callouts::grpc(call, false, id_, status);
+  if (token) ++calls_in_flight_;
+  return token;
 }
 
 }  // namespace v0

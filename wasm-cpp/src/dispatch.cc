@@ -62,6 +62,7 @@ Stream* startedStream(uint32_t id) {
 }
 
 detail::Hooks hooks_;
+size_t chunk_sizes[2] = {0, 0};
 
 }  // namespace
 
@@ -83,6 +84,8 @@ Context* detail::findStream(uint32_t id) {
 RootContext* detail::findRootContext(uint32_t id) { return findRoot(id); }
 
 detail::Hooks& detail::hooks() { return hooks_; }
+
+size_t& detail::chunkSize(bool request) { return chunk_sizes[request ? 0 : 1]; }
 
 void detail::registerPlugin(const Factories& f) {
   Registry& r = registry();
@@ -113,19 +116,28 @@ struct Dispatch {
   // A plug-in callback's result as returned to the host. A local response sent during the callback forces
   // "stop" (1) and ends the body handling of this direction (the response callbacks of a reply sent in the
   // request phase then run normally). Otherwise a stop pauses the direction (see Context::httpCall).
+  // While a direction is paused and calls of the stream are in flight, it stays paused whatever later
+  // callbacks of that direction return: only an answer (or an explicit resume) releases it.
   static uint32_t finish(Context& c, bool request, uint32_t status) {
     Direction& d = direction(c, request);
     if (detail::takeLocalResponse()) {
       d.mode = BodyMode::Raw;
       d.paused = false;
       d.held = false;
+      d.replied = true;
       return 1;
     }
+    if (status == 0 && d.paused && c.calls_in_flight_ > 0) return 1;
     d.paused = status != 0;
     return status;
   }
 
+  // After a local reply sent in the response phase Envoy answers the client directly: the plug-in's
+  // response callbacks are not called again on that stream.
+  static bool silenced(Context& c, bool request) { return !request && c.response_.replied; }
+
   static uint32_t headers(Context& c, bool request, uint32_t count, bool end_of_stream) {
+    if (silenced(c, request)) return 0;
     auto status =
         request ? c.onRequestHeaders(count, end_of_stream) : c.onResponseHeaders(count, end_of_stream);
     uint32_t r = finish(c, request, static_cast<uint32_t>(status));
@@ -134,7 +146,9 @@ struct Dispatch {
   }
 
   static uint32_t body(Context& c, bool request, size_t size, bool end_of_stream) {
+    if (silenced(c, request)) return 0;
     Direction& d = direction(c, request);
+    detail::chunkSize(request) = size;
     if (d.mode == BodyMode::Raw) {
       auto status = request ? c.onRequestBody(size, end_of_stream) : c.onResponseBody(size, end_of_stream);
       return finish(c, request, static_cast<uint32_t>(status));
@@ -163,6 +177,7 @@ struct Dispatch {
   // Trailers end a stream whose body is still buffered (deliver it first) or streamed (deliver the held
   // bytes with end_of_stream); the trailers callback runs only when that body callback continued.
   static uint32_t trailers(Context& c, bool request, uint32_t count) {
+    if (silenced(c, request)) return 0;
     Direction& d = direction(c, request);
     if (d.mode == BodyMode::Buffer) {
       d.mode = BodyMode::Raw;
@@ -199,6 +214,7 @@ struct Dispatch {
   }
 
   static uint32_t chunkDone(Context& c, bool request, std::string_view chunk, bool end_of_stream) {
+    detail::chunkSize(request) = chunk.size();
     auto status = request ? c.onRequestChunk(chunk, end_of_stream) : c.onResponseChunk(chunk, end_of_stream);
     Direction& d = direction(c, request);
     if (end_of_stream) d.mode = BodyMode::Raw;
@@ -208,6 +224,7 @@ struct Dispatch {
   }
 
   static uint32_t deliver(Context& c, bool request, std::string_view body) {
+    detail::chunkSize(request) = body.size();
     auto status = request ? c.onRequestBodyBuffered(body) : c.onResponseBodyBuffered(body);
     return finish(c, request, static_cast<uint32_t>(status));
   }
@@ -308,11 +325,7 @@ void pwsdk_on_http_call_response(uint32_t, uint32_t token, uint32_t headers, uin
   if (auto f = hooks_.http_response) f(token, headers, body_size, trailers);
 }
 
-PWSDK_EXPORT_(proxy_on_grpc_receive_initial_metadata)
-void pwsdk_on_grpc_receive_initial_metadata(uint32_t, uint32_t token, uint32_t headers) {
-  if (auto f = hooks_.grpc_initial_metadata) f(token, headers);
-}
-
+// Initial metadata of a unary call is not exported: Envoy sends none, and the answer does not carry it.
 PWSDK_EXPORT_(proxy_on_grpc_receive)
 void pwsdk_on_grpc_receive(uint32_t, uint32_t token, uint32_t size) {
   if (auto f = hooks_.grpc_message) f(token, size);

@@ -4,6 +4,7 @@
 
 #include "pwsdk/abi.h"
 #include "pwsdk/api.h"
+#include "pwsdk/cluster.h"
 #include "pwsdk/detail/glue.h"
 #include "pwsdk/plugin.h"
 #include "pwsdk/state.h"
@@ -195,11 +196,13 @@ Status setBody(bool request, size_t start, size_t length, std::string_view data)
 }  // namespace
 
 Status replaceRequestBody(std::string_view data) { return setBody(true, 0, kToTheEnd, data); }
-Status replaceRequestChunk(std::string_view data) { return setBody(true, 0, kToTheEnd, data); }
+Status replaceRequestChunk(std::string_view data) { return setBody(true, 0, detail::chunkSize(true), data); }
 Status appendRequestBody(std::string_view data) { return setBody(true, kToTheEnd, 0, data); }
 Status prependRequestBody(std::string_view data) { return setBody(true, 0, 0, data); }
 Status replaceResponseBody(std::string_view data) { return setBody(false, 0, kToTheEnd, data); }
-Status replaceResponseChunk(std::string_view data) { return setBody(false, 0, kToTheEnd, data); }
+Status replaceResponseChunk(std::string_view data) {
+  return setBody(false, 0, detail::chunkSize(false), data);
+}
 Status appendResponseBody(std::string_view data) { return setBody(false, kToTheEnd, 0, data); }
 Status prependResponseBody(std::string_view data) { return setBody(false, 0, 0, data); }
 
@@ -294,6 +297,23 @@ std::optional<uint64_t> detail::getMetric(uint32_t id, Status* status) {
   return value;
 }
 
+// ---- Clusters: the request's inputs of a route cluster -------------------------------------------------
+std::optional<std::string> Cluster::name(Status* status) const {
+  std::optional<std::string> route;
+  if (kind_ == Kind::Route) route = getProperty({"cluster_name"});
+  auto out = nameWith(route);
+  report(status, out ? Status::Ok : Status::NotFound);
+  return out;
+}
+
+std::optional<std::string> Cluster::authority(Status* status) const {
+  std::optional<std::string> request;
+  if (kind_ == Kind::Route && host_.empty()) request = getHeader(MapType::RequestHeaders, ":authority");
+  auto out = authorityWith(request);
+  report(status, out ? Status::Ok : Status::NotFound);
+  return out;
+}
+
 // ---- Stream control and callouts ---------------------------------------------------------------------
 Status Context::resumeRequest() {
   request_.paused = false;
@@ -312,9 +332,9 @@ Status detail::startHttpCall(std::string_view cluster, const HeaderList& headers
                                        body.size(), nullptr, 0, timeout_ms, token));
 }
 
-Status detail::startGrpcCall(const GrpcCall& call, uint32_t* token) {
+Status detail::startGrpcCall(std::string_view cluster, const GrpcCall& call, uint32_t* token) {
   std::string md = call.initial_metadata.empty() ? std::string() : serializeHeaders(call.initial_metadata);
-  return toStatus(abi::proxy_grpc_call(call.cluster.data(), call.cluster.size(), call.service.data(),
+  return toStatus(abi::proxy_grpc_call(cluster.data(), cluster.size(), call.service.data(),
                                        call.service.size(), call.method.data(), call.method.size(),
                                        md.empty() ? nullptr : md.data(), md.size(), call.message.data(),
                                        call.message.size(), call.timeout_ms, token));

@@ -131,6 +131,10 @@ class RootContext {
   std::optional<uint32_t> httpCall(const HttpCall& call, Status* status = nullptr);
   std::optional<uint32_t> grpcCall(const GrpcCall& call, Status* status = nullptr);
   virtual void onHttpCallResponse(uint32_t token, const HttpCallResult& result) { (void)token, (void)result; }
+  // Calls of this root context started and not answered yet.
+  uint32_t callsInFlight() const { return calls_in_flight_; }
+  // The tick period (0 stops ticks); onTick runs every period.
+  Status setTickPeriodMilliseconds(uint32_t ms) { return pwsdk::setTickPeriodMilliseconds(ms); }
   virtual void onGrpcCallResponse(uint32_t token, const GrpcResponse& response) {
     (void)token, (void)response;
   }
@@ -140,7 +144,9 @@ class RootContext {
   std::optional<std::string> vmConfiguration(size_t size) const;
 
  private:
+  friend struct Callouts;
   uint32_t id_;
+  uint32_t calls_in_flight_ = 0;
 };
 
 // The largest body the SDK buffers for onRequestBodyBuffered / onResponseBodyBuffered (32 MiB).
@@ -262,8 +268,9 @@ class Context {
   enum class BodyMode : uint8_t { Raw, Buffer, Stream };
   struct Direction {
     BodyMode mode = BodyMode::Raw;
-    bool held = false;    // the last chunk callback returned a stop: the host holds bytes for the next one
-    bool paused = false;  // the last callback of this direction returned a stop
+    bool held = false;     // the last chunk callback returned a stop: the host holds bytes for the next one
+    bool paused = false;   // the last callback of this direction returned a stop
+    bool replied = false;  // a local reply was sent in this direction (response: no more callbacks)
   };
   uint32_t id_;
   RootContext* root_;
@@ -284,6 +291,8 @@ void registerPlugin(const Factories& f);
 void noteLocalResponse();
 // True (once) when a local response was sent since the last call.
 bool takeLocalResponse();
+// The size of the body chunk handed to the current body callback of a direction (replaceRequestChunk).
+size_t& chunkSize(bool request);
 // The live contexts by id (nullptr when gone).
 Context* findStream(uint32_t id);
 RootContext* findRootContext(uint32_t id);
@@ -293,7 +302,6 @@ RootContext* findRootContext(uint32_t id);
 struct Hooks {
   // Callouts (callouts.cc).
   void (*http_response)(uint32_t token, uint32_t headers, size_t body_size, uint32_t trailers) = nullptr;
-  void (*grpc_initial_metadata)(uint32_t token, uint32_t headers) = nullptr;
   void (*grpc_message)(uint32_t token, size_t size) = nullptr;
   void (*grpc_trailing_metadata)(uint32_t token, uint32_t trailers) = nullptr;
   void (*grpc_close)(uint32_t token, uint32_t status) = nullptr;

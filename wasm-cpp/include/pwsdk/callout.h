@@ -1,6 +1,6 @@
-// Callouts: what a plug-in asks another service (HttpCall, GrpcCall) and what comes back (HttpCallResult,
-// GrpcResponse). Start a call with Context::httpCall / grpcCall (the answer arrives at that stream's
-// onHttpCallResponse / onGrpcCallResponse) or RootContext::httpCall / grpcCall (answer at the root).
+// Callouts: what a plug-in asks another service (HttpCall, GrpcCall, to a Cluster) and what comes back
+// (HttpCallResult, GrpcResponse). Start a call with Context::httpCall / grpcCall (the answer arrives at that
+// stream's onHttpCallResponse / onGrpcCallResponse) or RootContext::httpCall / grpcCall (answer at the root).
 // Rust twins: `HttpCall`, `CallResponse`, `CallFailure`, `GrpcCall`, `GrpcResponse` in `pwsdk::callout`.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "pwsdk/cluster.h"
 #include "pwsdk/types.h"
 
 namespace pwsdk {
@@ -18,22 +19,29 @@ inline namespace v0 {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-// An HTTP request to an Envoy cluster. The SDK sends `:method`, `:path` and `:authority` first (from the
-// fields below), then `headers` as given. Build the cluster name (and authority) with pwsdk/cluster.h.
+// The default callout timeout (the Rust SDK's `DEFAULT_TIMEOUT`).
+constexpr uint32_t kDefaultCallTimeoutMs = 1000;
+
+// An HTTP request to another service. The SDK sends `:method`, `:path` and `:authority` first, then
+// `headers` in order (do not repeat the three pseudo-headers there); the upstream is the cluster's Envoy
+// name.
 struct HttpCall {
-  std::string cluster;  // the Envoy cluster name, e.g. "outbound|80||auth.static"
-  std::string method = "GET";
-  std::string path = "/";
-  std::string
-      authority;       // `:authority`; empty: the cluster's host name (cluster::Cluster) or the cluster name
-  HeaderList headers;  // more request headers (lower-case names)
-  std::string body;    // sent when not empty (Envoy then sets content-length)
-  uint32_t timeout_ms = 500;  // Higress's default; 0 means no timeout in Envoy
+  HttpCall(Cluster cluster_, std::string method_, std::string path_)
+      : cluster(std::move(cluster_)), method(std::move(method_)), path(std::move(path_)) {}
+
+  Cluster cluster;
+  std::string method;
+  std::string path;                      // path and query, e.g. "/check?x=1"
+  std::optional<std::string> authority;  // `:authority`; nullopt: the cluster's (Cluster::authority)
+  HeaderList headers;
+  std::string body;                             // sent when not empty (Envoy then sets content-length)
+  uint32_t timeout_ms = kDefaultCallTimeoutMs;  // 0: no timeout (Envoy)
 };
 
-// The answer of a call that completed (whatever its status code).
+// The answer of a call that completed (whatever its status code). Envoy's router answers a timeout itself
+// with a 504 (`upstream request timeout`) and a failed connection usually with a 503: both arrive here.
 struct CallResponse {
-  uint32_t status = 0;  // from `:status` (0 if the host gave none)
+  uint32_t status = 0;  // from `:status`; 0 when missing or not a number
   HeaderList headers;   // every response header, `:status` included
   std::string body;
   HeaderList trailers;
@@ -42,11 +50,11 @@ struct CallResponse {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
-// A call that produced no answer: connection failure, reset or timeout. Envoy gives no detail beyond
-// proxy_get_status (BrokenConnection, "reset") and the same for a timeout.
+// A call that got no answer (0 headers, 0 body bytes, 0 trailers): the host's status for it, from
+// proxy_get_status (Envoy: 11 BrokenConnection, "reset").
 struct CallFailure {
-  Status status = Status::BrokenConnection;
-  std::string message;  // the host's status text, e.g. "reset"
+  uint32_t status = 0;
+  std::string message;
 };
 
 // An answer or a failure (Rust: `Result<CallResponse, CallFailure>`).
@@ -57,24 +65,31 @@ struct HttpCallResult {
   bool ok() const { return response.has_value(); }
 };
 
-// A unary gRPC call. The message is the serialised request (the SDK has no protobuf). The cluster name is
-// passed as proxy_grpc_call's `grpc_service` argument, which Envoy accepts as a cluster name.
+// A unary gRPC call. The message is the serialised request (the SDK has no protobuf). The cluster's Envoy
+// name is passed as proxy_grpc_call's `grpc_service` argument: Envoy first tries to parse it as a
+// GrpcService proto and, when that fails (Higress names start with `o`, an invalid wire type), takes it as a
+// cluster name (ParseFailure for an unknown cluster). `:authority` is then Envoy's default (the cluster
+// name).
 struct GrpcCall {
-  std::string cluster;  // the Envoy cluster of the gRPC server
+  GrpcCall(Cluster cluster_, std::string service_, std::string method_)
+      : cluster(std::move(cluster_)), service(std::move(service_)), method(std::move(method_)) {}
+
+  Cluster cluster;
   std::string service;  // fully qualified, e.g. "envoy.service.auth.v3.Authorization"
   std::string method;   // e.g. "Check"
   HeaderList initial_metadata;
   std::string message;
-  uint32_t timeout_ms = 500;
+  uint32_t timeout_ms = kDefaultCallTimeoutMs;  // 0: no timeout (Envoy)
 };
 
-// The outcome of a unary gRPC call, folded from the host's receive / metadata / close callbacks.
+// The outcome of a unary gRPC call, folded from the host's callbacks: proxy_on_grpc_receive is the success
+// (status 0 with the message), proxy_on_grpc_close before it the failure (its code, status_message from
+// proxy_get_status).
 struct GrpcResponse {
-  uint32_t status = 0;         // gRPC status code: 0 (OK) with a message, else the failure's code
-  std::string status_message;  // the failure's text from the host (empty on success)
-  std::string message;         // the serialised response (OK only)
-  HeaderList initial_metadata;
-  HeaderList trailers;  // trailing metadata (Envoy delivers none for unary calls)
+  uint32_t status = 0;         // gRPC status code: 0 (OK) with the message
+  std::string message;         // the serialised response
+  std::string status_message;  // the host's text on a failure
+  HeaderList trailers;         // trailing metadata, if the host sent it before the message (Envoy: none)
 
   bool ok() const { return status == 0; }
 };

@@ -33,7 +33,10 @@ namespace detail {
 // with a fake store). get(Status*) -> std::optional<SharedValue>; set(value, cas) -> Status;
 // compute(std::optional<std::string_view> current) -> std::optional<std::string> (nullopt: write nothing).
 template <class Get, class Set, class Compute>
-Status casUpdate(Get&& get, Set&& set, Compute&& compute, uint32_t max_tries) {
+Status casUpdate(Get&& get, Set&& set, Compute&& compute, uint32_t max_tries,
+                 std::optional<std::string>* written) {
+  if (written) written->reset();
+  if (max_tries == 0) max_tries = 1;
   for (uint32_t attempt = 0; attempt < max_tries; ++attempt) {
     Status status = Status::Ok;
     std::optional<SharedValue> current = get(&status);
@@ -44,22 +47,26 @@ Status casUpdate(Get&& get, Set&& set, Compute&& compute, uint32_t max_tries) {
     if (!next) return Status::Ok;
     // An absent key has no CAS token: the write is then unconditional (proxy-wasm has no "create only").
     status = set(std::string_view(*next), current ? current->cas : 0);
+    if (status == Status::Ok && written) *written = std::move(next);
     if (status != Status::CasMismatch) return status;
   }
   return Status::CasMismatch;
 }
 }  // namespace detail
 
-// Read-modify-write with retries: reads the key, calls compute(current value or nullopt when absent), writes
-// the result with the CAS token read, and starts again when another writer came in between. compute
-// returning nullopt writes nothing (Ok). Returns Ok once written, CasMismatch after max_tries lost races,
-// or the host's failure. compute may run several times: keep it free of side effects beyond its result.
+// Read-modify-write with retries (Rust `shared_data::update`): up to max_tries rounds (0 counts as 1) of
+// read the key -> compute(current value, nullopt when absent) -> write the result with the CAS token read
+// -> on CasMismatch (another writer came in between) start again. compute returning nullopt writes nothing.
+// Returns Ok (with the value written in *written, nullopt when nothing was written), CasMismatch after
+// max_tries lost races, or the host's failure. compute may run several times: keep it free of side effects
+// beyond its result. Two VMs creating the same absent key race and the last write wins.
 template <class Compute>
-Status updateSharedData(std::string_view key, uint32_t max_tries, Compute&& compute) {
+Status updateSharedData(std::string_view key, uint32_t max_tries, Compute&& compute,
+                        std::optional<std::string>* written = nullptr) {
   return detail::casUpdate(
       [key](Status* status) { return getSharedData(key, status); },
       [key](std::string_view value, uint32_t cas) { return setSharedData(key, value, cas); }, compute,
-      max_tries);
+      max_tries, written);
 }
 
 // ---- Shared queues -----------------------------------------------------------------------------------

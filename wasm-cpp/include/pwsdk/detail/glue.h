@@ -17,7 +17,7 @@ namespace detail {
 Status startHttpCall(std::string_view cluster, const HeaderList& headers, std::string_view body,
                      uint32_t timeout_ms, uint32_t* token);
 // proxy_grpc_call with the cluster name as the `grpc_service` argument.
-Status startGrpcCall(const GrpcCall& call, uint32_t* token);
+Status startGrpcCall(std::string_view cluster, const GrpcCall& call, uint32_t* token);
 
 // proxy_get_status: the status of the callout being answered (code 0 and no message when unavailable).
 struct HostStatus {
