@@ -66,6 +66,11 @@ struct Callouts {
                 calls.end());
   }
 
+  static std::optional<uint32_t> refused(Status st, Status* status) {
+    if (status) *status = st;
+    return std::nullopt;
+  }
+
   static std::optional<uint32_t> started(Status st, uint32_t token, Kind kind, bool stream, uint32_t owner,
                                          Status* status) {
     if (status) *status = st;
@@ -80,8 +85,9 @@ struct Callouts {
     hooks.stream_deleted = &streamDeleted;
     Status st = Status::Ok;
     std::optional<std::string> cluster = call.cluster.name(&st);
+    if (!cluster) return refused(st, status);
     std::optional<std::string> authority = call.authority ? call.authority : call.cluster.authority(&st);
-    if (!cluster || !authority) return started(st, 0, Kind::Http, stream, owner, status);
+    if (!authority) return refused(st, status);
     HeaderList headers;
     headers.reserve(call.headers.size() + 3);
     headers.emplace_back(":method", call.method);
@@ -101,7 +107,7 @@ struct Callouts {
     hooks.stream_deleted = &streamDeleted;
     Status st = Status::Ok;
     std::optional<std::string> cluster = call.cluster.name(&st);
-    if (!cluster) return started(st, 0, Kind::Grpc, stream, owner, status);
+    if (!cluster) return refused(st, status);
     uint32_t token = 0;
     st = detail::startGrpcCall(*cluster, call, &token);
     return started(st, token, Kind::Grpc, stream, owner, status);
