@@ -47,7 +47,7 @@ std::optional<std::string> base64Decode(std::string_view input) {
   return out;
 }
 
-bool constantTimeEqual(std::string_view a, std::string_view b) {
+bool constantTimeEq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);

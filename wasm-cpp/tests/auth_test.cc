@@ -118,9 +118,9 @@ void base64Tests() {
   CHECK(!auth::base64Decode("YW-x"));
   CHECK(!auth::base64Decode("YQ=a"));
   CHECK(!auth::base64Decode("===="));
-  CHECK(auth::constantTimeEqual("ab", "ab"));
-  CHECK(!auth::constantTimeEqual("ab", "ac"));
-  CHECK(!auth::constantTimeEqual("a", "ab"));
+  CHECK(auth::constantTimeEq("ab", "ab"));
+  CHECK(!auth::constantTimeEq("ab", "ac"));
+  CHECK(!auth::constantTimeEq("a", "ab"));
 }
 
 // A small plug-in configuration for the rule layer: {"users": [..]} (like auth.rs's tests).

@@ -1,5 +1,7 @@
-// Consumer authentication rules shared by the auth plug-ins (key-auth, basic-auth): the C++ twin of
-// extensions/key-auth/rust/src/auth.rs. The semantics are written out in extensions/key-auth/README.md
+// Consumer authentication rules shared by the auth plug-ins (key-auth, basic-auth): the C++ twin of the Rust
+// `pwsdk::auth` (wasm-rust/src/auth.rs; names: AuthRules, Decision, Identity, checkRealm, base64Decode,
+// constantTimeEq; an auth plug-in type `A` below is the Rust `Authenticator`, auth::Register<A> its
+// `auth_plugin!`). The semantics are written out in extensions/key-auth/README.md
 // ("Rules, allow lists and global_auth"):
 //   - the global object holds the consumers configuration; each `_rules_` entry may carry `allow` (consumer
 //     names) and/or its own configuration; the top-level `global_auth` says whether requests that match no
@@ -40,7 +42,7 @@ constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 std::optional<std::string> base64Decode(std::string_view input);
 
 // Byte comparison whose time does not depend on where the inputs differ (only on their lengths).
-bool constantTimeEqual(std::string_view a, std::string_view b);
+bool constantTimeEq(std::string_view a, std::string_view b);
 
 // Checks a realm for use inside `realm="..."` (1 to 256 bytes of printable ASCII without `"` and `\`); on a
 // problem fails `in` at "realm" and returns false.
