@@ -4,6 +4,7 @@
 // (proxy_set_effective_context) before calling it. The answer handling is installed into the exports by
 // the first call a module makes: plug-ins that make no calls do not link it.
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "pwsdk/api.h"
@@ -108,6 +109,8 @@ struct Callouts {
     Status st = Status::Ok;
     std::optional<std::string> cluster = call.cluster.name(&st);
     if (!cluster) return refused(st, status);
+    // Envoy would read such a name as a GrpcService without a target and refuse it (BadArgument).
+    if (parsesAsProtobuf(*cluster)) return refused(Status::BadArgument, status);
     uint32_t token = 0;
     st = detail::startGrpcCall(*cluster, call, &token);
     return started(st, token, Kind::Grpc, stream, owner, status);
@@ -121,14 +124,27 @@ struct Callouts {
     HttpCallResult result;
     if (headers == 0 && body_size == 0 && trailers == 0) {
       detail::HostStatus st = detail::lastStatus();
-      result.failure.status = st.code;
-      result.failure.message = std::move(st.message);
+      result.failure = st.call == Status::Ok ? CallFailure{st.code, std::move(st.message)}
+                                             : failure("proxy_get_status", st.call);
     } else {
-      CallResponse& r = result.response.emplace();
-      r.headers = getHeaderPairs(MapType::HttpCallResponseHeaders).value_or(HeaderList());
-      if (auto code = r.header(":status")) r.status = parseStatus(*code);
-      if (body_size > 0) r.body = getBufferBytes(BufferType::HttpCallResponseBody, 0, body_size).value_or("");
-      if (trailers > 0) r.trailers = getHeaderPairs(MapType::HttpCallResponseTrailers).value_or(HeaderList());
+      // A part the host cannot give makes the answer a failure naming that host call (as in the Rust SDK).
+      CallResponse r;
+      Status st = Status::Ok;
+      if (!readPairs(MapType::HttpCallResponseHeaders, r.headers, &st)) {
+        result.failure = failure("proxy_get_header_map_pairs", st);
+      } else if (body_size > 0 && !readBuffer(BufferType::HttpCallResponseBody, body_size, r.body, &st)) {
+        result.failure = failure("proxy_get_buffer_bytes", st);
+      } else if (trailers > 0 && !readPairs(MapType::HttpCallResponseTrailers, r.trailers, &st)) {
+        result.failure = failure("proxy_get_header_map_pairs", st);
+      } else {
+        for (const auto& [key, value] : r.headers) {
+          if (key == ":status") {
+            r.status = parseStatus(value);
+            break;
+          }
+        }
+        result.response = std::move(r);
+      }
     }
     deliver(
         *call, [&](Context& c) { return c.onHttpCallResponse(token, result); },
@@ -137,9 +153,7 @@ struct Callouts {
 
   static void grpcTrailingMetadata(uint32_t token, uint32_t trailers) {
     Pending* call = find(token, Kind::Grpc);
-    if (call && trailers > 0) {
-      call->grpc.trailers = getHeaderPairs(MapType::GrpcTrailingMetadata).value_or(HeaderList());
-    }
+    if (call && trailers > 0) readPairs(MapType::GrpcTrailingMetadata, call->grpc.trailers, nullptr);
   }
 
   // A unary call's message is its answer: Envoy sends nothing after it (no close, no trailing metadata).
@@ -148,7 +162,12 @@ struct Callouts {
     if (!call) return;
     GrpcResponse& response = call->grpc;
     response.status = 0;
-    if (size > 0) response.message = getBufferBytes(BufferType::GrpcReceiveBuffer, 0, size).value_or("");
+    Status st = Status::Ok;
+    if (size > 0 && !readBuffer(BufferType::GrpcReceiveBuffer, size, response.message, &st)) {
+      // The message is lost: gRPC INTERNAL (13), as the Rust SDK reports it.
+      response.status = 13;
+      response.status_message = hostCallError("proxy_get_buffer_bytes", st);
+    }
     grpcDeliver(*call);
   }
 
@@ -212,14 +231,36 @@ struct Callouts {
     }
   }
 
+  static CallFailure failure(std::string_view call, Status st) {
+    return CallFailure{static_cast<uint32_t>(st), hostCallError(call, st)};
+  }
+
+  // NotFound is an empty map (Envoy gives none for a map it does not have).
+  static bool readPairs(MapType map, HeaderList& out, Status* status) {
+    Status st = Status::Ok;
+    auto pairs = getHeaderPairs(map, &st);
+    if (status) *status = st;
+    if (pairs) out = std::move(*pairs);
+    return pairs || st == Status::NotFound;
+  }
+
+  static bool readBuffer(BufferType type, size_t size, std::string& out, Status* status) {
+    auto bytes = getBufferBytes(type, 0, size, status);
+    if (bytes) out = std::move(*bytes);
+    return bytes.has_value();
+  }
+
+  // `:status` as a u32 (Rust's `str::parse`: an optional `+`, then digits); 0 when it is not one.
   static uint32_t parseStatus(std::string_view text) {
-    uint32_t code = 0;
-    if (text.empty() || text.size() > 3) return 0;
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    if (text.empty()) return 0;
+    uint64_t code = 0;
     for (char ch : text) {
       if (ch < '0' || ch > '9') return 0;
-      code = code * 10 + static_cast<uint32_t>(ch - '0');
+      code = code * 10 + static_cast<uint64_t>(ch - '0');
+      if (code > UINT32_MAX) return 0;
     }
-    return code;
+    return static_cast<uint32_t>(code);
   }
 };
 

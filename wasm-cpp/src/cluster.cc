@@ -2,6 +2,9 @@
 // request, are in hostcalls.cc).
 #include "pwsdk/cluster.h"
 
+#include <vector>
+
+#include "pwsdk/callout.h"
 #include "pwsdk/detail/strings.h"
 
 namespace pwsdk {
@@ -137,6 +140,51 @@ std::optional<std::string> Cluster::authorityWith(std::optional<std::string_view
     case Kind::Named: return host_;
   }
   return std::nullopt;
+}
+
+namespace {
+// A protobuf varint at `pos` (at most 10 bytes).
+bool varint(std::string_view b, size_t& pos, uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0; shift < 70; shift += 7) {
+    if (pos >= b.size()) return false;
+    auto byte = static_cast<uint8_t>(b[pos++]);
+    if (shift < 64) v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+// Lives here, beside the cluster names it is asked about; declared in callout.h.
+bool parsesAsProtobuf(std::string_view b) {
+  size_t pos = 0;
+  std::vector<uint64_t> groups;
+  while (pos < b.size()) {
+    uint64_t tag = 0, n = 0, skip = 0;
+    if (!varint(b, pos, tag)) return false;
+    uint64_t field = tag >> 3;
+    if (field == 0 || field > (uint64_t{1} << 29) - 1) return false;
+    switch (tag & 7) {
+      case 0:
+        if (!varint(b, pos, n)) return false;
+        break;
+      case 1: skip = 8; break;
+      case 2:
+        if (!varint(b, pos, skip)) return false;
+        break;
+      case 3: groups.push_back(field); break;
+      case 4:
+        if (groups.empty() || groups.back() != field) return false;
+        groups.pop_back();
+        break;
+      case 5: skip = 4; break;
+      default: return false;
+    }
+    if (skip > b.size() - pos) return false;
+    pos += static_cast<size_t>(skip);
+  }
+  return groups.empty();
 }
 
 }  // namespace v0

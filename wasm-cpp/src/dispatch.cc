@@ -62,7 +62,7 @@ Stream* startedStream(uint32_t id) {
 }
 
 detail::Hooks hooks_;
-size_t chunk_sizes[2] = {0, 0};
+size_t chunk_sizes[2] = {detail::kNoChunk, detail::kNoChunk};
 
 }  // namespace
 
@@ -138,6 +138,7 @@ struct Dispatch {
 
   static uint32_t headers(Context& c, bool request, uint32_t count, bool end_of_stream) {
     if (silenced(c, request)) return 0;
+    direction(c, request).has_body = !end_of_stream;
     auto status =
         request ? c.onRequestHeaders(count, end_of_stream) : c.onResponseHeaders(count, end_of_stream);
     uint32_t r = finish(c, request, static_cast<uint32_t>(status));
@@ -148,9 +149,10 @@ struct Dispatch {
   static uint32_t body(Context& c, bool request, size_t size, bool end_of_stream) {
     if (silenced(c, request)) return 0;
     Direction& d = direction(c, request);
-    detail::chunkSize(request) = size;
     if (d.mode == BodyMode::Raw) {
+      detail::chunkSize(request) = size;
       auto status = request ? c.onRequestBody(size, end_of_stream) : c.onResponseBody(size, end_of_stream);
+      detail::chunkSize(request) = detail::kNoChunk;
       return finish(c, request, static_cast<uint32_t>(status));
     }
     if (d.mode == BodyMode::Stream) return hooks_.stream_chunk(c, request, size, end_of_stream, false);
@@ -216,6 +218,7 @@ struct Dispatch {
   static uint32_t chunkDone(Context& c, bool request, std::string_view chunk, bool end_of_stream) {
     detail::chunkSize(request) = chunk.size();
     auto status = request ? c.onRequestChunk(chunk, end_of_stream) : c.onResponseChunk(chunk, end_of_stream);
+    detail::chunkSize(request) = detail::kNoChunk;
     Direction& d = direction(c, request);
     if (end_of_stream) d.mode = BodyMode::Raw;
     uint32_t r = finish(c, request, static_cast<uint32_t>(status));
@@ -226,6 +229,7 @@ struct Dispatch {
   static uint32_t deliver(Context& c, bool request, std::string_view body) {
     detail::chunkSize(request) = body.size();
     auto status = request ? c.onRequestBodyBuffered(body) : c.onResponseBodyBuffered(body);
+    detail::chunkSize(request) = detail::kNoChunk;
     return finish(c, request, static_cast<uint32_t>(status));
   }
 };

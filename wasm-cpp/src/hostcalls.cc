@@ -49,12 +49,12 @@ uint32_t getU32(std::string_view s, size_t at) {
 
 }  // namespace
 
-std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size) {
+std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size, Status* status) {
   char* ptr = nullptr;
   size_t len = 0;
-  if (abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), start, max_size, &ptr, &len) != 0) {
-    return std::nullopt;
-  }
+  Status st = toStatus(abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), start, max_size, &ptr, &len));
+  if (status) *status = st;
+  if (st != Status::Ok) return std::nullopt;
   return adopt(ptr, len);
 }
 
@@ -119,11 +119,17 @@ std::optional<HeaderList> deserializeHeaders(std::string_view bytes) {
   return out;
 }
 
-std::optional<HeaderList> getHeaderPairs(MapType map) {
+std::optional<HeaderList> getHeaderPairs(MapType map, Status* status) {
   char* ptr = nullptr;
   size_t len = 0;
-  if (abi::proxy_get_header_map_pairs(static_cast<uint32_t>(map), &ptr, &len) != 0) return std::nullopt;
-  return deserializeHeaders(adopt(ptr, len));
+  Status st = toStatus(abi::proxy_get_header_map_pairs(static_cast<uint32_t>(map), &ptr, &len));
+  std::optional<HeaderList> out;
+  if (st == Status::Ok) {
+    out = deserializeHeaders(adopt(ptr, len));
+    if (!out) st = Status::SerializationFailure;
+  }
+  if (status) *status = st;
+  return out;
 }
 
 Status setHeaderPairs(MapType map, const HeaderList& pairs) {
@@ -195,16 +201,38 @@ Status setBody(bool request, size_t start, size_t length, std::string_view data)
 }
 }  // namespace
 
-Status replaceRequestBody(std::string_view data) { return setBody(true, 0, kToTheEnd, data); }
-Status replaceRequestChunk(std::string_view data) { return setBody(true, 0, detail::chunkSize(true), data); }
-Status appendRequestBody(std::string_view data) { return setBody(true, kToTheEnd, 0, data); }
-Status prependRequestBody(std::string_view data) { return setBody(true, 0, 0, data); }
-Status replaceResponseBody(std::string_view data) { return setBody(false, 0, kToTheEnd, data); }
-Status replaceResponseChunk(std::string_view data) {
-  return setBody(false, 0, detail::chunkSize(false), data);
+namespace {
+// The setters keep the size of the chunk handed to the running body callback up to date (as the Rust SDK
+// does), so replace*Chunk after append/prepend/replace covers what the callback's chunk has become.
+Status replaceBody(bool request, std::string_view data) {
+  Status st = setBody(request, 0, kToTheEnd, data);
+  size_t& chunk = detail::chunkSize(request);
+  if (st == Status::Ok && chunk != detail::kNoChunk) chunk = data.size();
+  return st;
 }
-Status appendResponseBody(std::string_view data) { return setBody(false, kToTheEnd, 0, data); }
-Status prependResponseBody(std::string_view data) { return setBody(false, 0, 0, data); }
+Status replaceChunk(bool request, std::string_view data) {
+  size_t& chunk = detail::chunkSize(request);
+  if (chunk == detail::kNoChunk) return Status::NotFound;
+  Status st = setBody(request, 0, chunk, data);
+  if (st == Status::Ok) chunk = data.size();
+  return st;
+}
+Status addToBody(bool request, bool at_end, std::string_view data) {
+  Status st = at_end ? setBody(request, kToTheEnd, 0, data) : setBody(request, 0, 0, data);
+  size_t& chunk = detail::chunkSize(request);
+  if (st == Status::Ok && chunk != detail::kNoChunk) chunk += data.size();
+  return st;
+}
+}  // namespace
+
+Status replaceRequestBody(std::string_view data) { return replaceBody(true, data); }
+Status replaceRequestChunk(std::string_view data) { return replaceChunk(true, data); }
+Status appendRequestBody(std::string_view data) { return addToBody(true, true, data); }
+Status prependRequestBody(std::string_view data) { return addToBody(true, false, data); }
+Status replaceResponseBody(std::string_view data) { return replaceBody(false, data); }
+Status replaceResponseChunk(std::string_view data) { return replaceChunk(false, data); }
+Status appendResponseBody(std::string_view data) { return addToBody(false, true, data); }
+Status prependResponseBody(std::string_view data) { return addToBody(false, false, data); }
 
 // ---- Shared data and queues ------------------------------------------------------------------------------
 namespace {
@@ -345,7 +373,8 @@ detail::HostStatus detail::lastStatus() {
   char* ptr = nullptr;
   size_t len = 0;
   HostStatus out;
-  if (abi::proxy_get_status(&code, &ptr, &len) == 0) {
+  out.call = toStatus(abi::proxy_get_status(&code, &ptr, &len));
+  if (out.call == Status::Ok) {
     out.code = code;
     out.message = adopt(ptr, len);
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "check.h"
+#include "pwsdk/callout.h"
 #include "pwsdk/cluster.h"
 #include "table.h"
 
@@ -66,6 +67,23 @@ void clusterTests(const std::string& dir) {
   }
   CHECK(kinds.size() == 8);  // every kind is covered
   CHECK(clusterTableCases >= 25);
+
+  // Cluster names Envoy's proxy_grpc_call would read as a GrpcService (the Rust SDK's cases).
+  using pwsdk::parsesAsProtobuf;
+  CHECK(!parsesAsProtobuf("outbound|9000||grpc.dns"));  // `o`: field 13, wire type 7
+  CHECK(!parsesAsProtobuf("ext_authz"));
+  CHECK(!parsesAsProtobuf("grpc"));
+  CHECK(parsesAsProtobuf(""));           // an empty message
+  CHECK(parsesAsProtobuf("a12345678"));  // `a`: field 12 fixed64 + 8 bytes
+  CHECK(!parsesAsProtobuf("a1234567"));
+  CHECK(parsesAsProtobuf(
+      std::string("\x0a\x03\x0a\x01x", 5)));            // GrpcService { envoy_grpc { cluster_name: "x" } }
+  CHECK(!parsesAsProtobuf("\"abc"));                    // length 0x61 runs past the end
+  CHECK(parsesAsProtobuf(std::string("\x0b\x0c", 2)));  // a group that closes
+  CHECK(!parsesAsProtobuf(std::string("\x0b", 1)));
+  CHECK(!parsesAsProtobuf(std::string("\x0c", 1)));
+  CHECK(!parsesAsProtobuf(
+      std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)));  // varint too long
 
   CHECK(Cluster::k8s("auth", "", 80, "", "").kind() == Cluster::Kind::K8s);
   CHECK_EQ(*Cluster::nacos("s", "a_b", "ns", 1, true, "v", "").nameWith(std::nullopt),

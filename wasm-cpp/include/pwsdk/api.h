@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -56,14 +57,17 @@ std::string_view pluginName();
 
 // ---- Host calls --------------------------------------------------------------------------------------
 // Getters return nullopt when the host has no such item (NotFound) or the call fails.
-std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size);
+// `*status` (when given) receives the host's status.
+std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size,
+                                          Status* status = nullptr);
 // The whole buffer; a buffer the host does not have (NotFound: e.g. a request with trailers but no body) is
 // empty, not an error. nullopt only on a real failure.
 std::optional<std::string> getWholeBuffer(BufferType type);
 Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data);
 
 std::optional<std::string> getHeader(MapType map, std::string_view key);
-std::optional<HeaderList> getHeaderPairs(MapType map);
+// nullopt on the host's failure (in `*status`), or SerializationFailure when the pairs are malformed.
+std::optional<HeaderList> getHeaderPairs(MapType map, Status* status = nullptr);
 Status setHeaderPairs(MapType map, const HeaderList& pairs);
 Status addHeader(MapType map, std::string_view key, std::string_view value);
 Status replaceHeader(MapType map, std::string_view key, std::string_view value);
@@ -89,10 +93,10 @@ Status setTickPeriodMilliseconds(uint32_t ms);
 // Valid inside a body callback (onRequestChunk, onRequestBodyBuffered, onRequestBody, and the response
 // ones): they act on the host's current body buffer, which is the current chunk (joined with the chunks
 // held by earlier Stop results) or, when buffering, the whole body. Envoy's proxy_set_buffer_bytes
-// semantics: start 0 replaces the first `length` bytes (all of them here); start >= length appends;
-// (0, 0) prepends. Elsewhere the host answers NotFound / BadArgument, returned as is.
-Status replaceRequestBody(std::string_view data);   // the whole buffered body
-Status replaceRequestChunk(std::string_view data);  // the chunk being delivered
+// semantics: start 0 drains `length` bytes then prepends; start >= length appends; (0, 0) prepends.
+// Elsewhere the host's refusal is returned as is; replace*Chunk is NotFound without a host call.
+Status replaceRequestBody(std::string_view data);   // the whole current buffer
+Status replaceRequestChunk(std::string_view data);  // the chunk handed to this callback (as changed since)
 Status appendRequestBody(std::string_view data);
 Status prependRequestBody(std::string_view data);
 Status replaceResponseBody(std::string_view data);
@@ -192,6 +196,11 @@ class Context {
     return (void)body, FilterDataStatus::Continue;
   }
 
+  // Whether a body (or trailers) follows the request / response headers (false: the headers ended the
+  // stream). Rust: `request_has_body()` / `response_has_body()`.
+  bool requestHasBody() const { return request_.has_body; }
+  bool responseHasBody() const { return response_.has_body; }
+
   // Streaming: after streamRequestBody() (in onRequestHeaders) each body chunk is read from the host and
   // given to onRequestChunk instead of onRequestBody. Continue passes the (possibly rewritten, see
   // replaceRequestChunk) chunk on; StopIterationAndBuffer holds it: the host keeps it and the next call
@@ -268,9 +277,10 @@ class Context {
   enum class BodyMode : uint8_t { Raw, Buffer, Stream };
   struct Direction {
     BodyMode mode = BodyMode::Raw;
-    bool held = false;     // the last chunk callback returned a stop: the host holds bytes for the next one
-    bool paused = false;   // the last callback of this direction returned a stop
-    bool replied = false;  // a local reply was sent in this direction (response: no more callbacks)
+    bool held = false;      // the last chunk callback returned a stop: the host holds bytes for the next one
+    bool paused = false;    // the last callback of this direction returned a stop
+    bool replied = false;   // a local reply was sent in this direction (response: no more callbacks)
+    bool has_body = false;  // the headers did not end the stream: a body (or trailers) follows
   };
   uint32_t id_;
   RootContext* root_;
@@ -291,7 +301,9 @@ void registerPlugin(const Factories& f);
 void noteLocalResponse();
 // True (once) when a local response was sent since the last call.
 bool takeLocalResponse();
-// The size of the body chunk handed to the current body callback of a direction (replaceRequestChunk).
+// The size of the body chunk handed to the body callback running now for a direction (kNoChunk outside
+// body callbacks); the body setters keep it up to date for replaceRequestChunk.
+constexpr size_t kNoChunk = SIZE_MAX;
 size_t& chunkSize(bool request);
 // The live contexts by id (nullptr when gone).
 Context* findStream(uint32_t id);

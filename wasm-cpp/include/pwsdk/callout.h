@@ -70,6 +70,11 @@ struct HttpCallResult {
 // GrpcService proto and, when that fails (Higress names start with `o`, an invalid wire type), takes it as a
 // cluster name (ParseFailure for an unknown cluster). `:authority` is then Envoy's default (the cluster
 // name).
+// Whether bytes are valid protobuf wire format, so that Envoy's proxy_grpc_call would read them as a
+// serialised GrpcService rather than as a cluster name (the empty string included). grpcCall refuses such
+// cluster names with BadArgument before any host call (Rust: `callout::parses_as_protobuf`). Pure.
+bool parsesAsProtobuf(std::string_view bytes);
+
 struct GrpcCall {
   GrpcCall(Cluster cluster_, std::string service_, std::string method_)
       : cluster(std::move(cluster_)), service(std::move(service_)), method(std::move(method_)) {}

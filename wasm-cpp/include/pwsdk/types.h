@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace pwsdk {
 inline namespace v0 {
@@ -22,6 +24,11 @@ enum class Status : uint32_t {
   BrokenConnection = 11,     // the callout's connection broke
   Unimplemented = 12,        // the host does not implement this call
 };
+
+// The name of a status ("NotFound"; "unknown status" for values outside the ABI), and the text of a failed
+// host call as the Rust SDK's HostError writes it: "host call <call> failed with status 1 (NotFound)".
+std::string_view statusName(Status status);
+std::string hostCallError(std::string_view call, Status status);
 
 // Which header map a header call addresses.
 enum class MapType : uint32_t {

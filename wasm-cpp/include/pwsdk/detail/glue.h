@@ -19,8 +19,9 @@ Status startHttpCall(std::string_view cluster, const HeaderList& headers, std::s
 // proxy_grpc_call with the cluster name as the `grpc_service` argument.
 Status startGrpcCall(std::string_view cluster, const GrpcCall& call, uint32_t* token);
 
-// proxy_get_status: the status of the callout being answered (code 0 and no message when unavailable).
+// proxy_get_status: the status of the callout being answered (`call`: how proxy_get_status itself went).
 struct HostStatus {
+  Status call = Status::Ok;
   uint32_t code = 0;
   std::string message;
 };
