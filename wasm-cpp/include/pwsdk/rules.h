@@ -145,6 +145,8 @@ class RuleSet {
   }
 
   bool hasGlobal() const { return global_.has_value(); }
+  // The global configuration (the keys other than `_rules_`), nullptr when there is none. Rust: `global`.
+  const Config* global() const { return global_ ? &*global_ : nullptr; }
   size_t ruleCount() const { return rules_.size(); }
 
  private:
