@@ -112,11 +112,16 @@ std::optional<std::string> Cluster::nameWith(std::optional<std::string_view> rou
       return cat("outbound|", port_, "|", version_, "|", service_, ".", group, ".", namespace_, ".",
                  ext_registry_ ? "nacos-ext" : "nacos");
     }
-    case Kind::StaticIp: return cat("outbound|", port_, "||", service_, ".static");
-    case Kind::Dns: return cat("outbound|", port_, "||", service_, ".dns");
-    case Kind::Consul: return cat("outbound|", port_, "||", service_, ".", datacenter_, ".consul");
-    case Kind::Fqdn: return cat("outbound|", port_, "||", service_);
-    case Kind::Named: return service_;
+    case Kind::StaticIp:
+      return cat("outbound|", port_, "||", service_, ".static");
+    case Kind::Dns:
+      return cat("outbound|", port_, "||", service_, ".dns");
+    case Kind::Consul:
+      return cat("outbound|", port_, "||", service_, ".", datacenter_, ".consul");
+    case Kind::Fqdn:
+      return cat("outbound|", port_, "||", service_);
+    case Kind::Named:
+      return service_;
   }
   return std::nullopt;
 }
@@ -135,9 +140,11 @@ std::optional<std::string> Cluster::authorityWith(std::optional<std::string_view
     case Kind::Nacos:
     case Kind::StaticIp:
     case Kind::Consul:
-    case Kind::Fqdn: return std::string(orDefault(host_, service_));
+    case Kind::Fqdn:
+      return std::string(orDefault(host_, service_));
     case Kind::Dns:
-    case Kind::Named: return host_;
+    case Kind::Named:
+      return host_;
   }
   return std::nullopt;
 }
@@ -169,17 +176,24 @@ bool parsesAsProtobuf(std::string_view b) {
       case 0:
         if (!varint(b, pos, n)) return false;
         break;
-      case 1: skip = 8; break;
+      case 1:
+        skip = 8;
+        break;
       case 2:
         if (!varint(b, pos, skip)) return false;
         break;
-      case 3: groups.push_back(field); break;
+      case 3:
+        groups.push_back(field);
+        break;
       case 4:
         if (groups.empty() || groups.back() != field) return false;
         groups.pop_back();
         break;
-      case 5: skip = 4; break;
-      default: return false;
+      case 5:
+        skip = 4;
+        break;
+      default:
+        return false;
     }
     if (skip > b.size() - pos) return false;
     pos += static_cast<size_t>(skip);

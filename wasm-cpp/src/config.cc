@@ -171,7 +171,8 @@ void ConfigReader::requiredField(std::string_view name, std::string& out) {
 
 bool ConfigReader::readBinding(const Binding& b, std::string_view key, const json::Value& v) {
   switch (b.kind) {
-    case Binding::Kind::String: return readString(key, v, *static_cast<std::string*>(b.target));
+    case Binding::Kind::String:
+      return readString(key, v, *static_cast<std::string*>(b.target));
     case Binding::Kind::OptString: {
       auto& out = *static_cast<std::optional<std::string>*>(b.target);
       if (v.isNull()) {
@@ -199,7 +200,8 @@ bool ConfigReader::readBinding(const Binding& b, std::string_view key, const jso
       }
       return fail(key, detail::cat("invalid type: ", v.describe(), ", expected u32"));
     }
-    case Binding::Kind::List: return readList(key, v, *static_cast<std::vector<std::string>*>(b.target));
+    case Binding::Kind::List:
+      return readList(key, v, *static_cast<std::vector<std::string>*>(b.target));
   }
   return false;
 }

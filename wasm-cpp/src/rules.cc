@@ -47,10 +47,14 @@ std::string hostFromAuthority(std::string_view authority) {
 
 bool DomainPattern::matches(std::string_view host) const {
   switch (kind) {
-    case Kind::Any: return true;
-    case Kind::Suffix: return endsWith(host, text);
-    case Kind::Prefix: return startsWith(host, text);
-    case Kind::Exact: return host == text;
+    case Kind::Any:
+      return true;
+    case Kind::Suffix:
+      return endsWith(host, text);
+    case Kind::Prefix:
+      return startsWith(host, text);
+    case Kind::Exact:
+      return host == text;
   }
   return false;
 }
@@ -223,7 +227,9 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
   for (size_t i = 0; i < entries.size(); ++i) {
     switch (m.kind) {
       case RuleMatcher::Kind::Route:
-      case RuleMatcher::Kind::RoutePrefix: m.names.push_back(entries[i]); break;
+      case RuleMatcher::Kind::RoutePrefix:
+        m.names.push_back(entries[i]);
+        break;
       case RuleMatcher::Kind::Domain: {
         DomainPattern d;
         if (!parseDomain(entries[i], d)) {
@@ -233,7 +239,9 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
         m.domains.push_back(std::move(d));
         break;
       }
-      case RuleMatcher::Kind::Service: m.services.push_back(parseService(entries[i])); break;
+      case RuleMatcher::Kind::Service:
+        m.services.push_back(parseService(entries[i]));
+        break;
     }
   }
   std::vector<json::Member> rest;

@@ -1,10 +1,11 @@
 // Native tests of auth.h (base64, the auth rule layer, the serde-like readers) and crypto.h (SHA-1, MD5,
 // MD5-crypt, bcrypt). The hashes were made by other tools (htpasswd, passlib, Python's bcrypt; the same ones
 // as extensions/basic-auth/rust/src/tests.rs) or are the published test vectors of the algorithms.
+#include "pwsdk/auth.h"
+
 #include <string>
 
 #include "check.h"
-#include "pwsdk/auth.h"
 #include "pwsdk/crypto.h"
 
 namespace {

@@ -1,11 +1,12 @@
 // The shared cluster naming table (wasm-rust/tests/cluster_cases.txt) plus a few direct checks.
+#include "pwsdk/cluster.h"
+
 #include <map>
 #include <set>
 #include <string>
 
 #include "check.h"
 #include "pwsdk/callout.h"
-#include "pwsdk/cluster.h"
 #include "table.h"
 
 using pwsdk::Cluster;

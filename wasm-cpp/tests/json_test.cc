@@ -1,8 +1,9 @@
 // JSON reader: values, serde_json-compatible errors, limits.
+#include "pwsdk/json.h"
+
 #include <string>
 
 #include "check.h"
-#include "pwsdk/json.h"
 
 using namespace pwsdk;
 

@@ -1,4 +1,6 @@
 // The shared regex dialect table (wasm-rust/tests/regex_cases.txt) plus limit checks.
+#include "pwsdk/regex.h"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "check.h"
-#include "pwsdk/regex.h"
 
 using pwsdk::Regex;
 

@@ -1,9 +1,10 @@
 // Rule parsing and matching: the same cases as wasm-rust/src/rules.rs's tests, with the same messages.
+#include "pwsdk/rules.h"
+
 #include <optional>
 #include <string>
 
 #include "check.h"
-#include "pwsdk/rules.h"
 
 using namespace pwsdk;
 using pwsdk::detail::cat;

@@ -1,11 +1,12 @@
 // The shared server-sent events table (wasm-rust/tests/sse_cases.txt) at every chunking, plus the Rust
 // SDK's unit checks of the parser, the events and the rewriter.
+#include "pwsdk/sse.h"
+
 #include <set>
 #include <string>
 #include <vector>
 
 #include "check.h"
-#include "pwsdk/sse.h"
 #include "table.h"
 
 using pwsdk::sse::Event;

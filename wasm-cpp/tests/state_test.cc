@@ -1,9 +1,10 @@
 // The compare-and-swap retry decisions of updateSharedData (detail::casUpdate) over a fake store.
+#include "pwsdk/state.h"
+
 #include <map>
 #include <string>
 
 #include "check.h"
-#include "pwsdk/state.h"
 
 using pwsdk::SharedValue;
 using pwsdk::Status;

@@ -130,16 +130,20 @@ struct Password {
   bool verify(std::string_view password) const {
     using pwsdk::auth::constantTimeEq;
     switch (kind) {
-      case Kind::Plain: return constantTimeEq(secret, password);
-      case Kind::Sha: return constantTimeEq(secret, crypto::bytes(crypto::sha1(password)));
+      case Kind::Plain:
+        return constantTimeEq(secret, password);
+      case Kind::Sha:
+        return constantTimeEq(secret, crypto::bytes(crypto::sha1(password)));
       case Kind::Ssha: {
         crypto::Sha1 h;
         h.update(password);
         h.update(salt);
         return constantTimeEq(secret, crypto::bytes(h.finish()));
       }
-      case Kind::Md5Crypt: return constantTimeEq(secret, crypto::md5Crypt(password, magic, salt));
-      case Kind::Bcrypt: return constantTimeEq(secret, crypto::bcrypt(cost, bcrypt_salt, password));
+      case Kind::Md5Crypt:
+        return constantTimeEq(secret, crypto::md5Crypt(password, magic, salt));
+      case Kind::Bcrypt:
+        return constantTimeEq(secret, crypto::bcrypt(cost, bcrypt_salt, password));
     }
     return false;
   }

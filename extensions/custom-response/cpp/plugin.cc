@@ -165,11 +165,16 @@ class JsonSyntax {
   }
   bool scalar() {
     switch (peek()) {
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
   // `"key" :` (with whitespace around the colon).

@@ -82,9 +82,12 @@ bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, s
   if (v.isObject()) {
     for (const auto& m : v.members()) {
       switch (visit(std::string_view(m.key), m.value, joinPath(path, m.key))) {
-        case FieldResult::Ok: break;
-        case FieldResult::Failed: return false;
-        case FieldResult::Unknown: return in.fail(joinPath(path, m.key), unknownFieldMessage(m.key, fields));
+        case FieldResult::Ok:
+          break;
+        case FieldResult::Failed:
+          return false;
+        case FieldResult::Unknown:
+          return in.fail(joinPath(path, m.key), unknownFieldMessage(m.key, fields));
       }
     }
     return true;
@@ -207,9 +210,15 @@ class AuthRules {
     for (const auto& rule : rules_) {
       switch (rule.matcher.kind) {
         case RuleMatcher::Kind::Route:
-        case RuleMatcher::Kind::RoutePrefix: n.route_name = true; break;
-        case RuleMatcher::Kind::Domain: n.authority = true; break;
-        case RuleMatcher::Kind::Service: n.cluster_name = true; break;
+        case RuleMatcher::Kind::RoutePrefix:
+          n.route_name = true;
+          break;
+        case RuleMatcher::Kind::Domain:
+          n.authority = true;
+          break;
+        case RuleMatcher::Kind::Service:
+          n.cluster_name = true;
+          break;
       }
     }
     return n;

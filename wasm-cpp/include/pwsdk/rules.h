@@ -136,9 +136,15 @@ class RuleSet {
     for (const auto& r : rules_) {
       switch (r.matcher.kind) {
         case RuleMatcher::Kind::Route:
-        case RuleMatcher::Kind::RoutePrefix: n.route_name = true; break;
-        case RuleMatcher::Kind::Domain: n.authority = true; break;
-        case RuleMatcher::Kind::Service: n.cluster_name = true; break;
+        case RuleMatcher::Kind::RoutePrefix:
+          n.route_name = true;
+          break;
+        case RuleMatcher::Kind::Domain:
+          n.authority = true;
+          break;
+        case RuleMatcher::Kind::Service:
+          n.cluster_name = true;
+          break;
       }
     }
     return n;

@@ -156,8 +156,11 @@ class Rewriter {
     if (event.empty()) return event.writeTo(out);
     Verdict verdict = f(event);
     switch (verdict.kind) {
-      case Verdict::Kind::Keep: event.writeTo(out); break;
-      case Verdict::Kind::Drop: break;
+      case Verdict::Kind::Keep:
+        event.writeTo(out);
+        break;
+      case Verdict::Kind::Drop:
+        break;
       case Verdict::Kind::Replace:
         for (const Event& e : verdict.events) e.writeTo(out);
         break;
