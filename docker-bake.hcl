@@ -59,6 +59,7 @@ group "cpp" {
     "basic-auth-cpp",
     "custom-response-cpp",
     "hello-world-cpp",
+    "http-wasm-example-cpp",
     "key-auth-cpp",
     "request-block-cpp",
     "say-hello-cpp",
@@ -237,6 +238,23 @@ target "hello-world-cpp" {
   tags       = ["${REGISTRY}hello-world:${TAG}-cpp"]
   cache-from = cache_from("hello-world-cpp")
   cache-to   = cache_to("hello-world-cpp")
+}
+
+target "http-wasm-example-cpp" {
+  context    = "."
+  dockerfile = "docker/bake.Dockerfile"
+  target     = "plugin"
+  contexts = {
+    builder = "target:builder-cpp"
+  }
+  args = {
+    PLUGIN      = "http-wasm-example"
+    PLUGIN_LANG = "cpp"
+    BUILD_STEPS = "mkdir -p /target/cpp/http-wasm-example/bake\nclang++ --target=wasm32-wasi -mexec-model=reactor -std=c++17 -fno-exceptions -fno-rtti -Oz -flto -ffunction-sections -fdata-sections -DNDEBUG -Wall -Wextra --sysroot=/usr -ffile-prefix-map=/src=/src -I/src/wasm-cpp/include -Wl,--gc-sections -Wl,--strip-all -I/src/wasm-cpp/compat/include /src/wasm-cpp/src/hostcalls.cc /src/wasm-cpp/src/strings.cc /src/wasm-cpp/compat/src/api.cc /src/wasm-cpp/compat/src/dispatch.cc /src/wasm-cpp/compat/src/externs.cc /src/extensions/http-wasm-example/cpp/http_wasm_example.cc -o /target/cpp/http-wasm-example/bake/plugin.wasm\nmkdir -p /src/out/http-wasm-example/cpp\ntest \"$(head -c 4 /target/cpp/http-wasm-example/bake/plugin.wasm | od -An -c | tr -d ' ')\" = '\\0asm' && cp /target/cpp/http-wasm-example/bake/plugin.wasm /src/out/http-wasm-example/cpp/plugin.wasm"
+  }
+  tags       = ["${REGISTRY}http-wasm-example:${TAG}-cpp"]
+  cache-from = cache_from("http-wasm-example-cpp")
+  cache-to   = cache_to("http-wasm-example-cpp")
 }
 
 target "key-auth-rust" {

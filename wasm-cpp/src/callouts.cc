@@ -24,6 +24,23 @@ std::optional<std::string_view> CallResponse::header(std::string_view name) cons
   return std::nullopt;
 }
 
+// ---- Clusters: the request's inputs of a route cluster -------------------------------------------------
+std::optional<std::string> Cluster::name(Status* status) const {
+  std::optional<std::string> route;
+  if (kind_ == Kind::Route) route = getProperty({"cluster_name"});
+  auto out = nameWith(route);
+  if (status) *status = out ? Status::Ok : Status::NotFound;
+  return out;
+}
+
+std::optional<std::string> Cluster::authority(Status* status) const {
+  std::optional<std::string> request;
+  if (kind_ == Kind::Route && host_.empty()) request = getHeader(MapType::RequestHeaders, ":authority");
+  auto out = authorityWith(request);
+  if (status) *status = out ? Status::Ok : Status::NotFound;
+  return out;
+}
+
 // Friend of Context: the callout bookkeeping of streams.
 struct Callouts {
   enum class Kind : uint8_t { Http, Grpc };

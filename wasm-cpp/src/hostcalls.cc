@@ -4,7 +4,6 @@
 
 #include "pwsdk/abi.h"
 #include "pwsdk/api.h"
-#include "pwsdk/cluster.h"
 #include "pwsdk/detail/glue.h"
 #include "pwsdk/plugin.h"
 #include "pwsdk/state.h"
@@ -191,49 +190,6 @@ Status setTickPeriodMilliseconds(uint32_t ms) {
   return toStatus(abi::proxy_set_tick_period_milliseconds(ms));
 }
 
-// ---- Bodies (see api.h for Envoy's proxy_set_buffer_bytes semantics) ----------------------------------
-namespace {
-// Larger than any buffer: "to the end" for replace, "at the end" for append.
-constexpr size_t kToTheEnd = SIZE_MAX;
-Status setBody(bool request, size_t start, size_t length, std::string_view data) {
-  return setBufferBytes(request ? BufferType::HttpRequestBody : BufferType::HttpResponseBody, start, length,
-                        data);
-}
-}  // namespace
-
-namespace {
-// The setters keep the size of the chunk handed to the running body callback up to date (as the Rust SDK
-// does), so replace*Chunk after append/prepend/replace covers what the callback's chunk has become.
-Status replaceBody(bool request, std::string_view data) {
-  Status st = setBody(request, 0, kToTheEnd, data);
-  size_t& chunk = detail::chunkSize(request);
-  if (st == Status::Ok && chunk != detail::kNoChunk) chunk = data.size();
-  return st;
-}
-Status replaceChunk(bool request, std::string_view data) {
-  size_t& chunk = detail::chunkSize(request);
-  if (chunk == detail::kNoChunk) return Status::NotFound;
-  Status st = setBody(request, 0, chunk, data);
-  if (st == Status::Ok) chunk = data.size();
-  return st;
-}
-Status addToBody(bool request, bool at_end, std::string_view data) {
-  Status st = at_end ? setBody(request, kToTheEnd, 0, data) : setBody(request, 0, 0, data);
-  size_t& chunk = detail::chunkSize(request);
-  if (st == Status::Ok && chunk != detail::kNoChunk) chunk += data.size();
-  return st;
-}
-}  // namespace
-
-Status replaceRequestBody(std::string_view data) { return replaceBody(true, data); }
-Status replaceRequestChunk(std::string_view data) { return replaceChunk(true, data); }
-Status appendRequestBody(std::string_view data) { return addToBody(true, true, data); }
-Status prependRequestBody(std::string_view data) { return addToBody(true, false, data); }
-Status replaceResponseBody(std::string_view data) { return replaceBody(false, data); }
-Status replaceResponseChunk(std::string_view data) { return replaceChunk(false, data); }
-Status appendResponseBody(std::string_view data) { return addToBody(false, true, data); }
-Status prependResponseBody(std::string_view data) { return addToBody(false, false, data); }
-
 // ---- Shared data and queues ------------------------------------------------------------------------------
 namespace {
 void report(Status* out, Status status) {
@@ -323,23 +279,6 @@ std::optional<uint64_t> detail::getMetric(uint32_t id, Status* status) {
   report(status, st);
   if (st != Status::Ok) return std::nullopt;
   return value;
-}
-
-// ---- Clusters: the request's inputs of a route cluster -------------------------------------------------
-std::optional<std::string> Cluster::name(Status* status) const {
-  std::optional<std::string> route;
-  if (kind_ == Kind::Route) route = getProperty({"cluster_name"});
-  auto out = nameWith(route);
-  report(status, out ? Status::Ok : Status::NotFound);
-  return out;
-}
-
-std::optional<std::string> Cluster::authority(Status* status) const {
-  std::optional<std::string> request;
-  if (kind_ == Kind::Route && host_.empty()) request = getHeader(MapType::RequestHeaders, ":authority");
-  auto out = authorityWith(request);
-  report(status, out ? Status::Ok : Status::NotFound);
-  return out;
 }
 
 // ---- Stream control and callouts ---------------------------------------------------------------------

@@ -64,11 +64,76 @@ mod raw {
             headers_size: usize,
             grpc_status: i32,
         ) -> u32;
+        pub fn proxy_set_buffer_bytes(
+            buffer: u32,
+            start: usize,
+            size: usize,
+            data: *const u8,
+            data_size: usize,
+        ) -> u32;
+        pub fn proxy_get_buffer_status(
+            buffer: u32,
+            ret_size: *mut usize,
+            ret_flags: *mut u32,
+        ) -> u32;
+        pub fn proxy_continue_stream(stream: u32) -> u32;
+        pub fn proxy_get_status(
+            ret_code: *mut u32,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+        ) -> u32;
+        pub fn proxy_get_shared_data(
+            key: *const u8,
+            key_size: usize,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+            ret_cas: *mut u32,
+        ) -> u32;
+        pub fn proxy_set_shared_data(
+            key: *const u8,
+            key_size: usize,
+            value: *const u8,
+            value_size: usize,
+            cas: u32,
+        ) -> u32;
+        pub fn proxy_register_shared_queue(
+            name: *const u8,
+            name_size: usize,
+            ret_id: *mut u32,
+        ) -> u32;
+        pub fn proxy_resolve_shared_queue(
+            vm_id: *const u8,
+            vm_id_size: usize,
+            name: *const u8,
+            name_size: usize,
+            ret_id: *mut u32,
+        ) -> u32;
+        pub fn proxy_enqueue_shared_queue(queue_id: u32, data: *const u8, size: usize) -> u32;
+        pub fn proxy_dequeue_shared_queue(
+            queue_id: u32,
+            ret_data: *mut *mut u8,
+            ret_size: *mut usize,
+        ) -> u32;
+        pub fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+        pub fn proxy_define_metric(
+            metric_type: u32,
+            name: *const u8,
+            name_size: usize,
+            ret_id: *mut u32,
+        ) -> u32;
+        pub fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+        pub fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
+        pub fn proxy_get_metric(metric_id: u32, ret_value: *mut u64) -> u32;
+        pub fn proxy_get_current_time_nanoseconds(ret_time: *mut u64) -> u32;
     }
 }
 
-const OK: u32 = 0;
-const NOT_FOUND: u32 = 1;
+/// proxy-wasm statuses (`WasmResult`) the SDK looks at.
+pub const OK: u32 = 0;
+pub const NOT_FOUND: u32 = 1;
+pub const BAD_ARGUMENT: u32 = 2;
+pub const EMPTY: u32 = 7;
+pub const CAS_MISMATCH: u32 = 8;
 
 /// A header list: (name, value) byte pairs in host order.
 pub type Headers = Vec<(Vec<u8>, Vec<u8>)>;
@@ -81,7 +146,7 @@ pub struct HostError {
 }
 
 impl HostError {
-    fn new(call: &'static str, status: u32) -> HostError {
+    pub fn new(call: &'static str, status: u32) -> HostError {
         HostError { call, status }
     }
 }
@@ -140,6 +205,10 @@ pub enum MapType {
     RequestTrailers = 1,
     ResponseHeaders = 2,
     ResponseTrailers = 3,
+    GrpcReceiveInitialMetadata = 4,
+    GrpcReceiveTrailingMetadata = 5,
+    HttpCallResponseHeaders = 6,
+    HttpCallResponseTrailers = 7,
 }
 
 /// Buffers of the ABI.
@@ -148,8 +217,27 @@ pub enum MapType {
 pub enum BufferType {
     HttpRequestBody = 0,
     HttpResponseBody = 1,
+    HttpCallResponseBody = 4,
+    GrpcReceiveBuffer = 5,
     VmConfiguration = 6,
     PluginConfiguration = 7,
+}
+
+/// Stream directions of `proxy_continue_stream`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum StreamType {
+    Request = 0,
+    Response = 1,
+}
+
+/// Metric kinds of `proxy_define_metric`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum MetricType {
+    Counter = 0,
+    Gauge = 1,
+    Histogram = 2,
 }
 
 /// Takes ownership of a host-allocated buffer.
@@ -318,6 +406,176 @@ pub fn send_local_response(
         OK => Ok(()),
         s => Err(HostError::new("proxy_send_local_response", s)),
     }
+}
+
+fn check(call: &'static str, status: u32) -> Result<(), HostError> {
+    match status {
+        OK => Ok(()),
+        s => Err(HostError::new(call, s)),
+    }
+}
+
+/// Replaces `size` bytes at `start` of a body buffer with `data` (Envoy: start 0 drains `size` bytes then
+/// prepends; start at or past the end appends).
+pub fn set_buffer(
+    buffer: BufferType,
+    start: usize,
+    size: usize,
+    data: &[u8],
+) -> Result<(), HostError> {
+    // SAFETY: pointer and length of a live slice
+    let status = unsafe {
+        raw::proxy_set_buffer_bytes(buffer as u32, start, size, data.as_ptr(), data.len())
+    };
+    check("proxy_set_buffer_bytes", status)
+}
+
+/// The current length of a buffer (0 when the host has none).
+pub fn buffer_len(buffer: BufferType) -> Result<usize, HostError> {
+    let mut len = 0;
+    let mut flags = 0;
+    // SAFETY: out-pointers to locals
+    let status = unsafe { raw::proxy_get_buffer_status(buffer as u32, &mut len, &mut flags) };
+    match status {
+        OK => Ok(len),
+        NOT_FOUND => Ok(0),
+        s => Err(HostError::new("proxy_get_buffer_status", s)),
+    }
+}
+
+/// Resumes a paused direction of the current stream.
+pub fn continue_stream(stream: StreamType) -> Result<(), HostError> {
+    // SAFETY: plain value
+    check("proxy_continue_stream", unsafe {
+        raw::proxy_continue_stream(stream as u32)
+    })
+}
+
+/// The status the host attached to the current callback (e.g. of a failed callout): code and message.
+pub fn status() -> Result<(u32, Vec<u8>), HostError> {
+    let mut code = 0;
+    let mut ptr = null_mut();
+    let mut len = 0;
+    // SAFETY: out-pointers to locals; the returned buffer is the host's allocation for us
+    let status = unsafe { raw::proxy_get_status(&mut code, &mut ptr, &mut len) };
+    match status {
+        OK => Ok((code, unsafe { take(ptr, len) })),
+        s => Err(HostError::new("proxy_get_status", s)),
+    }
+}
+
+/// A shared-data value and its CAS token; `None` when the key is absent.
+pub fn get_shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, HostError> {
+    let mut ptr = null_mut();
+    let mut len = 0;
+    let mut cas = 0;
+    // SAFETY: out-pointers to locals; the returned buffer is the host's allocation for us
+    let status = unsafe {
+        raw::proxy_get_shared_data(key.as_ptr(), key.len(), &mut ptr, &mut len, &mut cas)
+    };
+    match status {
+        OK => Ok(Some((unsafe { take(ptr, len) }, cas))),
+        NOT_FOUND => Ok(None),
+        s => Err(HostError::new("proxy_get_shared_data", s)),
+    }
+}
+
+/// Sets a shared-data value; `cas` 0 is unconditional. A CAS mismatch is status 8 (CasMismatch).
+pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), HostError> {
+    // SAFETY: pointers and lengths of live slices
+    let status = unsafe {
+        raw::proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas)
+    };
+    check("proxy_set_shared_data", status)
+}
+
+pub fn register_shared_queue(name: &str) -> Result<u32, HostError> {
+    let mut id = 0;
+    // SAFETY: pointer and length of a live &str; out-pointer to a local
+    let status = unsafe { raw::proxy_register_shared_queue(name.as_ptr(), name.len(), &mut id) };
+    check("proxy_register_shared_queue", status).map(|()| id)
+}
+
+pub fn resolve_shared_queue(vm_id: &str, name: &str) -> Result<Option<u32>, HostError> {
+    let mut id = 0;
+    // SAFETY: pointers and lengths of live &strs; out-pointer to a local
+    let status = unsafe {
+        raw::proxy_resolve_shared_queue(
+            vm_id.as_ptr(),
+            vm_id.len(),
+            name.as_ptr(),
+            name.len(),
+            &mut id,
+        )
+    };
+    match status {
+        OK => Ok(Some(id)),
+        NOT_FOUND => Ok(None),
+        s => Err(HostError::new("proxy_resolve_shared_queue", s)),
+    }
+}
+
+pub fn enqueue_shared_queue(queue_id: u32, data: &[u8]) -> Result<(), HostError> {
+    // SAFETY: pointer and length of a live slice
+    let status = unsafe { raw::proxy_enqueue_shared_queue(queue_id, data.as_ptr(), data.len()) };
+    check("proxy_enqueue_shared_queue", status)
+}
+
+/// The next item of a queue; `None` when it is empty.
+pub fn dequeue_shared_queue(queue_id: u32) -> Result<Option<Vec<u8>>, HostError> {
+    let mut ptr = null_mut();
+    let mut len = 0;
+    // SAFETY: out-pointers to locals; the returned buffer is the host's allocation for us
+    let status = unsafe { raw::proxy_dequeue_shared_queue(queue_id, &mut ptr, &mut len) };
+    match status {
+        OK => Ok(Some(unsafe { take(ptr, len) })),
+        EMPTY => Ok(None),
+        s => Err(HostError::new("proxy_dequeue_shared_queue", s)),
+    }
+}
+
+pub fn set_tick_period_milliseconds(period: u32) -> Result<(), HostError> {
+    // SAFETY: plain value
+    check("proxy_set_tick_period_milliseconds", unsafe {
+        raw::proxy_set_tick_period_milliseconds(period)
+    })
+}
+
+pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, HostError> {
+    let mut id = 0;
+    // SAFETY: pointer and length of a live &str; out-pointer to a local
+    let status =
+        unsafe { raw::proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) };
+    check("proxy_define_metric", status).map(|()| id)
+}
+
+pub fn increment_metric(id: u32, offset: i64) -> Result<(), HostError> {
+    // SAFETY: plain values
+    check("proxy_increment_metric", unsafe {
+        raw::proxy_increment_metric(id, offset)
+    })
+}
+
+pub fn record_metric(id: u32, value: u64) -> Result<(), HostError> {
+    // SAFETY: plain values
+    check("proxy_record_metric", unsafe {
+        raw::proxy_record_metric(id, value)
+    })
+}
+
+pub fn get_metric(id: u32) -> Result<u64, HostError> {
+    let mut value = 0;
+    // SAFETY: out-pointer to a local
+    let status = unsafe { raw::proxy_get_metric(id, &mut value) };
+    check("proxy_get_metric", status).map(|()| value)
+}
+
+/// Unix time in nanoseconds, from the host's clock.
+pub fn current_time_nanos() -> Result<u64, HostError> {
+    let mut ns = 0;
+    // SAFETY: out-pointer to a local
+    let status = unsafe { raw::proxy_get_current_time_nanoseconds(&mut ns) };
+    check("proxy_get_current_time_nanoseconds", status).map(|()| ns)
 }
 
 /// Serializes a header map: `N`, N × (key_len, value_len), then each `key\0value\0` (u32 little-endian).

@@ -1,6 +1,7 @@
 //! The C++ SDK's native tests: its pure logic (JSON config access, rule matcher, regex, auth, SSE, cluster
 //! naming, shared-data CAS retries) compiled for the host and run, so it is checked at native speed beside the
-//! wasm conformance runs. The tests read the tables shared with the Rust SDK from `wasm-rust/tests/`.
+//! wasm conformance runs; they read the tables shared with the Rust SDK from `wasm-rust/tests/`. The same for
+//! the standard API layer (`wasm-cpp/compat/tests`), plus a compile check of that API's whole surface.
 
 use anyhow::{bail, Context, Result};
 
@@ -56,6 +57,40 @@ pub fn run(ui: &Ui) -> Result<()> {
         &Cmd::new(bin.display().to_string(), &root).arg(tables.display().to_string()),
         ui,
     );
+    let _ = std::fs::remove_file(&bin);
+    result?;
+    standard_api(ui, &root, cxx, &out)
+}
+
+/// The standard C++ SDK API (`wasm-cpp/compat`): its pure logic compiled and run natively, and a compile check of
+/// its whole surface (every function and template used once).
+fn standard_api(ui: &Ui, root: &std::path::Path, cxx: &str, out: &std::path::Path) -> Result<()> {
+    let tests = root.join("wasm-cpp/compat/tests");
+    let flags = [
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-fno-exceptions",
+        "-fno-rtti",
+    ];
+    let include = format!("-I{}", root.join("wasm-cpp/compat/include").display());
+    let surface = Cmd::new(cxx, root)
+        .args(flags)
+        .arg(&include)
+        .arg("-fsyntax-only")
+        .arg(tests.join("api_surface.cc").display().to_string());
+    crate::runner::run(&surface, ui)?;
+    let bin = out.join(format!("compat-tests-{}", std::process::id()));
+    let compile = Cmd::new(cxx, root)
+        .args(flags)
+        .args(["-O1", "-g0"])
+        .arg(&include)
+        .arg(tests.join("compat_test.cc").display().to_string())
+        .arg("-o")
+        .arg(bin.display().to_string());
+    crate::runner::run(&compile, ui)?;
+    let result = crate::runner::run(&Cmd::new(bin.display().to_string(), root), ui);
     let _ = std::fs::remove_file(&bin);
     result
 }

@@ -72,6 +72,9 @@ impl flags::Lint {
                 "wasm-cpp/include/pwsdk/detail",
                 "wasm-cpp/src",
                 "wasm-cpp/tests",
+                "wasm-cpp/compat/include",
+                "wasm-cpp/compat/src",
+                "wasm-cpp/compat/tests",
             ] {
                 files.extend(cpp_files(&root.join(dir)));
             }

@@ -178,6 +178,11 @@ fn plan_rust(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
     ]
 }
 
+/// The pwsdk sources a standard-API plug-in links besides `wasm-cpp/compat/src`: the ABI wrappers and header
+/// serialiser (`hostcalls.cc`) and what they use; not `dispatch.cc`, whose exports the compat dispatcher replaces.
+pub const STANDARD_API_PWSDK_SOURCES: &[&str] =
+    &["wasm-cpp/src/hostcalls.cc", "wasm-cpp/src/strings.cc"];
+
 /// Flags for clang++ → wasm32-wasi reactor modules. Reproducible: no timestamps are embedded by clang/wasm-ld,
 /// and every path is remapped; sources are passed in sorted order.
 pub fn cpp_flags(env: &BuildEnv, tc: &CppToolchain) -> Vec<String> {
@@ -234,11 +239,32 @@ fn plan_cpp(plugin: &Plugin, env: &BuildEnv, to: PathBuf) -> Vec<Step> {
             })
             .collect()
     };
-    let mut sources = list(PathBuf::from("wasm-cpp/src"));
-    sources.extend(list(Path::new("extensions").join(&plugin.name).join("cpp")));
+    let plugin_dir = Path::new("extensions").join(&plugin.name).join("cpp");
+    // A plug-in written against the standard proxy-wasm C++ SDK API links the compat runtime (its own
+    // dispatcher) over pwsdk's ABI layer; every other plug-in links pwsdk whole. Never both: two dispatchers
+    // would define the same exports.
+    let standard = crate::project::uses_standard_cpp_api(&env.host_root.join(&plugin_dir));
+    let (mut sources, extra_include) = if standard {
+        let mut s: Vec<PathBuf> = STANDARD_API_PWSDK_SOURCES
+            .iter()
+            .map(|p| env.root.join(p))
+            .collect();
+        s.extend(list(PathBuf::from("wasm-cpp/compat/src")));
+        (
+            s,
+            Some(format!(
+                "-I{}",
+                env.root.join("wasm-cpp/compat/include").display()
+            )),
+        )
+    } else {
+        (list(PathBuf::from("wasm-cpp/src")), None)
+    };
+    sources.extend(list(plugin_dir));
     let mut steps = vec![Step::Mkdir(scratch.clone())];
     let compile = Cmd::new(&tc.cxx, &env.root)
         .args(cpp_flags(env, tc))
+        .args(extra_include)
         .args(sources.iter().map(|s| s.display().to_string()))
         .arg("-o")
         .arg(linked.display().to_string());
@@ -332,5 +358,89 @@ mod tests {
             "/src/target/cpp/request-block/u1/plugin.wasm".into()
         ]));
         assert!(matches!(steps.last(), Some(Step::Install { .. })));
+    }
+
+    /// A throw-away checkout with pwsdk's and the compat runtime's sources and two plug-ins, one per API.
+    fn checkout(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-plan-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (file, text) in [
+            ("wasm-cpp/src/dispatch.cc", ""),
+            ("wasm-cpp/src/hostcalls.cc", ""),
+            ("wasm-cpp/src/json.cc", ""),
+            ("wasm-cpp/src/strings.cc", ""),
+            ("wasm-cpp/compat/src/api.cc", ""),
+            ("wasm-cpp/compat/src/dispatch.cc", ""),
+            (
+                "extensions/own/cpp/plugin.cc",
+                "#include \"pwsdk/pwsdk.h\"\n",
+            ),
+            (
+                "extensions/standard/cpp/plugin.cc",
+                "// a plug-in for the upstream SDK\n#include \"proxy_wasm_intrinsics.h\"\n",
+            ),
+        ] {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn compile_args(host_root: &Path, plugin: &str) -> Vec<String> {
+        let env = BuildEnv {
+            host_root: host_root.to_path_buf(),
+            ..env()
+        };
+        let p = Plugin {
+            name: plugin.into(),
+            langs: vec![Lang::Cpp],
+        };
+        let Step::Run(c) = &plan(&p, Lang::Cpp, &env)[1] else {
+            panic!("compile step expected")
+        };
+        c.args.clone()
+    }
+
+    #[test]
+    fn cpp_plan_picks_the_runtime_by_the_api_a_plugin_includes() {
+        let dir = checkout("runtime");
+        let own = compile_args(&dir, "own");
+        let sources: Vec<&str> = own
+            .iter()
+            .filter(|a| a.ends_with(".cc"))
+            .map(|a| a.as_str())
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "/src/wasm-cpp/src/dispatch.cc",
+                "/src/wasm-cpp/src/hostcalls.cc",
+                "/src/wasm-cpp/src/json.cc",
+                "/src/wasm-cpp/src/strings.cc",
+                "/src/extensions/own/cpp/plugin.cc"
+            ]
+        );
+        assert!(!own.iter().any(|a| a.contains("compat")), "{own:?}");
+
+        let standard = compile_args(&dir, "standard");
+        let sources: Vec<&str> = standard
+            .iter()
+            .filter(|a| a.ends_with(".cc"))
+            .map(|a| a.as_str())
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "/src/wasm-cpp/src/hostcalls.cc",
+                "/src/wasm-cpp/src/strings.cc",
+                "/src/wasm-cpp/compat/src/api.cc",
+                "/src/wasm-cpp/compat/src/dispatch.cc",
+                "/src/extensions/standard/cpp/plugin.cc"
+            ]
+        );
+        assert!(standard.contains(&"-I/src/wasm-cpp/compat/include".to_string()));
+        assert!(standard.contains(&"-I/src/wasm-cpp/include".to_string()));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -107,6 +107,45 @@ pub fn cpp_sources(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The headers of the standard proxy-wasm C++ SDK API (`wasm-cpp/compat/include`): a plug-in including one is
+/// written against that API and links the compat runtime instead of pwsdk's dispatcher.
+pub const STANDARD_CPP_API_HEADERS: &[&str] = &[
+    "proxy_wasm_intrinsics.h",
+    "proxy_wasm_intrinsics_lite.h",
+    "proxy_wasm_intrinsics_full.h",
+];
+
+/// Whether a plug-in's C++ folder is written against the standard proxy-wasm C++ SDK API: one of its sources or
+/// headers has an `#include` of [`STANDARD_CPP_API_HEADERS`] (with quotes or angle brackets, any directory).
+pub fn uses_standard_cpp_api(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("cc" | "cpp" | "h" | "hpp")
+            )
+        })
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|text| text.lines().any(includes_standard_api))
+}
+
+/// `#include "proxy_wasm_intrinsics.h"`, `# include <sdk/proxy_wasm_intrinsics.h>`, ...
+fn includes_standard_api(line: &str) -> bool {
+    let Some(rest) = line.trim_start().strip_prefix('#') else {
+        return false;
+    };
+    let Some(target) = rest.trim_start().strip_prefix("include") else {
+        return false;
+    };
+    let target = target.trim().trim_matches(|c| matches!(c, '"' | '<' | '>'));
+    let file = target.rsplit('/').next().unwrap_or(target);
+    STANDARD_CPP_API_HEADERS.contains(&file)
+}
+
 /// `request_block` and `Request-Block` name the plug-in `request-block`.
 pub fn normalize(name: &str) -> String {
     name.trim().replace('_', "-").to_ascii_lowercase()
@@ -224,6 +263,25 @@ mod tests {
             err.contains("known plug-ins: request-block, say-hello"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn standard_api_includes_are_recognised() {
+        for yes in [
+            "#include \"proxy_wasm_intrinsics.h\"",
+            "  #  include <proxy_wasm_intrinsics.h>",
+            "#include \"sdk/proxy_wasm_intrinsics_lite.h\"",
+        ] {
+            assert!(includes_standard_api(yes), "{yes}");
+        }
+        for no in [
+            "// #include \"proxy_wasm_intrinsics.h\"",
+            "#include \"pwsdk/pwsdk.h\"",
+            "#include \"my_proxy_wasm_intrinsics.h\"",
+            "#define X proxy_wasm_intrinsics.h",
+        ] {
+            assert!(!includes_standard_api(no), "{no}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! 1. native unit and integration tests of every native crate (`cargo test`);
 //! 2. the C++ SDK's native tests;
 //! 3. conformance vectors and the generic battery for every plug-in in every language;
-//! 4. the fixed-seed differential run of every two-language plug-in's rust and cpp builds;
+//! 4. the fixed-seed differential run of every two-language plug-in's rust and cpp builds, and pwhost's
+//!    library-API test of the standard C++ SDK API example's build (ticks, metrics: not expressible in vectors);
 //! 5. scaffolding: `new demo` in both languages passes its vectors, then is removed (Cargo.lock restored);
 //! 6. the image stage: deterministic packaging, push to a loopback registry, pull-back verification;
 //! 7. reproducibility: `verify-repro` across clean builds, checkouts and runners (when an engine answers).
@@ -93,6 +94,26 @@ impl flags::Test {
                 ui,
                 "differential",
                 crate::runner::run(&diff, ui).map(|_| true),
+            );
+
+            ui.status("stage: standard C++ SDK API through pwhost's library (ticks, metrics)");
+            let built = Cmd::new(&cargo, &root)
+                .args([
+                    "test",
+                    "--locked",
+                    "-p",
+                    "pwhost",
+                    "--test",
+                    "standard_cpp_api",
+                ])
+                .env(
+                    "PWHOST_BUILT_DIR",
+                    project::out_dir(&root).display().to_string(),
+                );
+            st.record(
+                ui,
+                "standard C++ API library test",
+                crate::runner::run(&built, ui).map(|_| true),
             );
         }
 

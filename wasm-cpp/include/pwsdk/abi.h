@@ -68,24 +68,31 @@ uint32_t proxy_send_local_response(uint32_t status_code, const char* details, si
                                    int32_t grpc_status);
 
 // Callouts.
-PWSDK_IMPORT_(proxy_http_call)
-uint32_t proxy_http_call(const char* upstream, size_t upstream_len, const char* headers, size_t headers_len,
-                         const char* body, size_t body_len, const char* trailers, size_t trailers_len,
-                         uint32_t timeout_ms, uint32_t* ret_token);
-
 // The host sends the answer to proxy_on_http_call_response with the ROOT context id (the call is registered
 // on the root context); the SDK maps the token back to the calling context. A failed or timed-out call is
 // answered with (token, 0 headers, 0, 0) and proxy_get_status then gives BrokenConnection "reset".
 // Envoy: BadArgument for an unknown cluster or a request without :method, :path or :authority.
-// `service` of proxy_grpc_call is a serialised envoy.config.core.v3.GrpcService, or (what the SDK passes) a
-// cluster name: Envoy treats bytes that do not parse as a GrpcService as a cluster name (ParseFailure when
-// there is no such cluster). Answers: proxy_on_grpc_receive (success) or proxy_on_grpc_close (failure).
+// `upstream` of proxy_grpc_call (Envoy's `grpc_service`) is a serialised envoy.config.core.v3.GrpcService, or
+// (what the SDK passes) a cluster name: Envoy treats bytes that do not parse as a GrpcService as a cluster
+// name (ParseFailure when there is no such cluster). Answers: proxy_on_grpc_receive (success) or
+// proxy_on_grpc_close (failure).
+PWSDK_IMPORT_(proxy_http_call)
+uint32_t proxy_http_call(const char* upstream, size_t upstream_len, const char* headers, size_t headers_len,
+                         const char* body, size_t body_len, const char* trailers, size_t trailers_len,
+                         uint32_t timeout_ms, uint32_t* ret_token);
+// gRPC callouts: messages are serialised bytes; metadata uses the header-map format.
 PWSDK_IMPORT_(proxy_grpc_call)
-uint32_t proxy_grpc_call(const char* service, size_t service_len, const char* service_name,
-                         size_t service_name_len, const char* method_name, size_t method_name_len,
-                         const char* initial_metadata, size_t initial_metadata_len, const char* request,
-                         size_t request_len, uint32_t timeout_ms, uint32_t* ret_token);
+uint32_t proxy_grpc_call(const char* upstream, size_t upstream_len, const char* service, size_t service_len,
+                         const char* method, size_t method_len, const char* metadata, size_t metadata_len,
+                         const char* message, size_t message_len, uint32_t timeout_ms, uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_grpc_stream)
+uint32_t proxy_grpc_stream(const char* upstream, size_t upstream_len, const char* service, size_t service_len,
+                           const char* method, size_t method_len, const char* metadata, size_t metadata_len,
+                           uint32_t* ret_token);
+PWSDK_IMPORT_(proxy_grpc_send)
+uint32_t proxy_grpc_send(uint32_t token, const char* message, size_t message_len, uint32_t end_stream);
 PWSDK_IMPORT_(proxy_grpc_cancel) uint32_t proxy_grpc_cancel(uint32_t token);
+PWSDK_IMPORT_(proxy_grpc_close) uint32_t proxy_grpc_close(uint32_t token);
 
 // Shared data and queues.
 PWSDK_IMPORT_(proxy_set_shared_data)
@@ -94,18 +101,17 @@ uint32_t proxy_set_shared_data(const char* key, size_t key_len, const char* valu
 PWSDK_IMPORT_(proxy_get_shared_data)
 uint32_t proxy_get_shared_data(const char* key, size_t key_len, char** ret_ptr, size_t* ret_len,
                                uint32_t* ret_cas);
-
-// Queues: ids are per host; register creates or finds a queue of this VM; resolve finds one of another VM
-// (NotFound when absent); dequeue gives Empty when nothing is queued.
+// Queues: register (or reopen) by name in this VM; resolve by VM id ("" = this VM) and name (NotFound when
+// absent); dequeue returns Empty when there is nothing to take.
 PWSDK_IMPORT_(proxy_register_shared_queue)
-uint32_t proxy_register_shared_queue(const char* name, size_t name_len, uint32_t* ret_id);
+uint32_t proxy_register_shared_queue(const char* name, size_t name_len, uint32_t* ret_token);
 PWSDK_IMPORT_(proxy_resolve_shared_queue)
 uint32_t proxy_resolve_shared_queue(const char* vm_id, size_t vm_id_len, const char* name, size_t name_len,
-                                    uint32_t* ret_id);
+                                    uint32_t* ret_token);
 PWSDK_IMPORT_(proxy_enqueue_shared_queue)
-uint32_t proxy_enqueue_shared_queue(uint32_t id, const char* data, size_t data_len);
+uint32_t proxy_enqueue_shared_queue(uint32_t token, const char* data, size_t data_len);
 PWSDK_IMPORT_(proxy_dequeue_shared_queue)
-uint32_t proxy_dequeue_shared_queue(uint32_t id, char** ret_ptr, size_t* ret_len);
+uint32_t proxy_dequeue_shared_queue(uint32_t token, char** ret_ptr, size_t* ret_len);
 
 // Metrics.
 PWSDK_IMPORT_(proxy_define_metric)
@@ -123,6 +129,11 @@ uint32_t proxy_set_property(const char* path, size_t path_len, const char* value
 // Contexts.
 PWSDK_IMPORT_(proxy_set_effective_context) uint32_t proxy_set_effective_context(uint32_t context_id);
 PWSDK_IMPORT_(proxy_done) uint32_t proxy_done();
+
+// Host-specific functions by name (NotFound when the host has none of that name).
+PWSDK_IMPORT_(proxy_call_foreign_function)
+uint32_t proxy_call_foreign_function(const char* name, size_t name_len, const char* args, size_t args_len,
+                                     char** ret_ptr, size_t* ret_len);
 
 }  // extern "C"
 }  // namespace abi

@@ -1,5 +1,6 @@
-//! Server-sent events: splitting a body that arrives in arbitrary chunks into whole events, and the per-event
-//! work on OpenAI chat-completion chunks (restore + deny words across events). Pure logic.
+//! Server-sent events: the per-event work on OpenAI chat-completion chunks (restore + deny words across
+//! events). Pure logic. Splitting the body into events and events into lines is the SDK's (`pwsdk::sse`: lines
+//! end with `\r\n`, `\n` or `\r`).
 
 use std::collections::BTreeMap;
 
@@ -7,49 +8,6 @@ use serde_json::Value;
 
 use crate::jsonpath::every_string;
 use crate::mask::{into_string, DenyWords, Restore};
-
-/// Collects body chunks and hands out whole events. An event ends at an empty line; lines end with `\n` or
-/// `\r\n` (a lone `\r` is not a line end). Each event is returned with its terminating empty line.
-#[derive(Debug, Default)]
-pub struct Splitter {
-    buf: Vec<u8>,
-    /// Where the first line not yet scanned starts.
-    scanned: usize,
-}
-
-impl Splitter {
-    /// Appends a chunk and returns the events it completed, in order.
-    pub fn push(&mut self, chunk: &[u8]) -> Vec<Vec<u8>> {
-        self.buf.extend_from_slice(chunk);
-        let mut events = Vec::new();
-        let mut event_start = 0;
-        let mut line_start = self.scanned;
-        while let Some(nl) = memchr::memchr(b'\n', &self.buf[line_start..]) {
-            let nl = line_start + nl;
-            let line = &self.buf[line_start..nl];
-            let blank = line.is_empty() || line == b"\r";
-            line_start = nl + 1;
-            if blank {
-                events.push(self.buf[event_start..line_start].to_vec());
-                event_start = line_start;
-            }
-        }
-        self.buf.drain(..event_start);
-        self.scanned = line_start - event_start;
-        events
-    }
-
-    /// Bytes received but not yet part of a whole event.
-    pub fn pending(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// The unfinished tail at the end of the stream (an event without its empty line, or nothing).
-    pub fn finish(&mut self) -> Vec<u8> {
-        self.scanned = 0;
-        std::mem::take(&mut self.buf)
-    }
-}
 
 /// What the event work needs from the configuration and the request.
 pub struct Context<'a> {
@@ -69,22 +27,9 @@ pub struct Events {
     denied: bool,
 }
 
-/// One line of an event: content and terminator.
+/// One line of an event: content and terminator (the SDK's line ends).
 fn lines(event: &[u8]) -> Vec<(&[u8], &[u8])> {
-    let mut out = Vec::new();
-    let mut rest = event;
-    while !rest.is_empty() {
-        let (line, term, next) = match memchr::memchr(b'\n', rest) {
-            Some(nl) if nl > 0 && rest[nl - 1] == b'\r' => {
-                (&rest[..nl - 1], &rest[nl - 1..=nl], &rest[nl + 1..])
-            }
-            Some(nl) => (&rest[..nl], &rest[nl..=nl], &rest[nl + 1..]),
-            None => (rest, &rest[rest.len()..], &rest[rest.len()..]),
-        };
-        out.push((line, term));
-        rest = next;
-    }
-    out
+    pwsdk::sse::split_lines(event)
 }
 
 /// `data:` line → (prefix kept as written: `data:` or `data: `, payload).
@@ -98,7 +43,7 @@ fn data_payload(line: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 impl Events {
-    /// Rewrites one whole event (as returned by [`Splitter::push`]).
+    /// Rewrites one whole event (its bytes, as `pwsdk::sse::Parser` returned it).
     pub fn event(&mut self, ctx: &Context<'_>, event: &[u8]) -> Vec<u8> {
         let lines = lines(event);
         let data: Vec<usize> = (0..lines.len())
@@ -265,15 +210,21 @@ fn set_delta_content(choice: &mut Value, text: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pwsdk::sse::Parser;
     use serde_json::json;
 
     fn split_all(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, Vec<u8>) {
-        let mut s = Splitter::default();
+        let mut s = Parser::new();
         let mut events = Vec::new();
         for c in chunks {
-            events.extend(s.push(c));
+            events.extend(
+                s.push(c)
+                    .iter()
+                    .map(|e| e.raw().unwrap_or_default().to_vec()),
+            );
         }
-        (events, s.finish())
+        let rest = s.finish().map(|e| e.raw().unwrap_or_default().to_vec());
+        (events, rest.unwrap_or_default())
     }
 
     #[test]
@@ -320,9 +271,9 @@ mod tests {
 
     fn contents(out: &[u8]) -> String {
         let mut s = String::new();
-        let mut sp = Splitter::default();
+        let mut sp = Parser::new();
         for ev in sp.push(out) {
-            let text = String::from_utf8(ev).unwrap();
+            let text = String::from_utf8(ev.raw().unwrap().to_vec()).unwrap();
             let payload = text.trim_end().strip_prefix("data: ").unwrap();
             if payload == "[DONE]" {
                 continue;
@@ -350,12 +301,12 @@ mod tests {
         fin = format!("data: {fin}\n\ndata: [DONE]\n\n");
         stream.extend_from_slice(fin.as_bytes());
         // deliver in `cuts`-byte chunks
-        let mut sp = Splitter::default();
+        let mut sp = Parser::new();
         let mut ev = Events::default();
         let mut out = Vec::new();
         for c in stream.chunks(cuts) {
             for e in sp.push(c) {
-                out.extend(ev.event(&ctx, &e));
+                out.extend(ev.event(&ctx, e.raw().unwrap()));
             }
         }
         out.extend(ev.flush(&ctx));

@@ -5,7 +5,7 @@ use blowfish::Blowfish;
 use md5::{Digest as _, Md5};
 use sha1::Sha1;
 
-use crate::auth::{base64_decode, constant_time_eq};
+use pwsdk::auth::{base64_decode, constant_time_eq};
 
 /// Highest accepted bcrypt cost: each step doubles the work, and the check runs on every request.
 pub const MAX_BCRYPT_COST: u32 = 10;

@@ -2,14 +2,12 @@
 //! names the consumer for the upstream in `x-mse-consumer`; per-rule `allow` lists restrict which consumers
 //! may pass.
 
-#[path = "../../../key-auth/rust/src/auth.rs"]
-pub mod auth;
 pub mod hash;
 
 use std::collections::HashMap;
 
-use auth::{base64_decode, check_realm, Authenticator, Identity};
 use hash::Password;
+use pwsdk::auth::{base64_decode, check_realm, Authenticator, Identity};
 use pwsdk::host::{self, HostError, MapType};
 use pwsdk::{ConfigError, PluginConfig};
 use serde::Deserialize;
@@ -172,9 +170,7 @@ impl Authenticator for BasicAuth {
     }
 }
 
-proxy_wasm::main! {{
-    auth::register::<BasicAuth>(env!("CARGO_PKG_NAME"));
-}}
+pwsdk::auth_plugin!(BasicAuth);
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! 1.7.4 / `bcrypt` 5.0, not with this code.
 
 use super::*;
-use auth::AuthRules;
+use pwsdk::auth::AuthRules;
 
 fn check(hashed: &str, password: &str) -> bool {
     Password::parse_hashed(hashed)

@@ -1,11 +1,9 @@
 //! key-auth: authenticates requests by an API key in a header or a query parameter; names the consumer for
 //! the upstream in `x-mse-consumer`; per-rule `allow` lists restrict which consumers may pass.
 
-pub mod auth;
-
 use std::collections::HashMap;
 
-use auth::{check_realm, Authenticator, Identity};
+use pwsdk::auth::{check_realm, Authenticator, Identity};
 use pwsdk::host::{self, HostError, MapType};
 use pwsdk::{ConfigError, PluginConfig};
 use serde::Deserialize;
@@ -251,14 +249,12 @@ impl Authenticator for KeyAuth {
     }
 }
 
-proxy_wasm::main! {{
-    auth::register::<KeyAuth>(env!("CARGO_PKG_NAME"));
-}}
+pwsdk::auth_plugin!(KeyAuth);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auth::AuthRules;
+    use pwsdk::auth::AuthRules;
 
     fn err(json: &str) -> String {
         AuthRules::<Config>::parse(json.as_bytes())

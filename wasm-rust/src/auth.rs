@@ -1,21 +1,23 @@
-//! Consumer authentication rules, shared by key-auth and basic-auth (basic-auth includes this file with
-//! `#[path]`; proposed for `pwsdk` as `pwsdk::auth`).
+//! Consumer authentication rules, the layer key-auth and basic-auth share (twin of the C++ SDK's
+//! `pwsdk/auth.h`).
 //!
 //! Higress's "auth rule" configuration variant: the global configuration holds the consumers; each `_rules_`
 //! entry may carry `allow` (consumer names) and/or its own configuration; the top-level `global_auth` says
 //! whether requests that match no rule are authenticated. The semantics are written out in
 //! `extensions/key-auth/README.md` ("Rules, allow lists and global_auth").
 //!
-//! The plug-in glue is our own (not `pwsdk::plugin!`): deciding needs the whole rule set (the global consumers
-//! for an allow-only rule, whether a rule matched), which the SDK's per-request configuration does not give.
+//! Auth plug-ins register with [`crate::auth_plugin!`] (not [`crate::plugin!`]): deciding needs the whole rule
+//! set (the global consumers for an allow-only rule, whether a rule matched), which the per-request
+//! configuration of [`crate::HttpPlugin`] does not give.
 
 use std::rc::Rc;
 
+use crate::glue::{configuration, match_input};
+use crate::host::{self, HostError, MapType};
+use crate::rules::{parse_config, ConfigError, Match, MatchInput, Needs, RuleAction, RuleSet};
+use crate::PluginConfig;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType};
-use pwsdk::host::{self, BufferType, HostError, MapType};
-use pwsdk::rules::{parse_config, ConfigError, Match, MatchInput, Needs, RuleAction, RuleSet};
-use pwsdk::PluginConfig;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -245,30 +247,6 @@ pub fn check_realm(realm: &str) -> Result<(), ConfigError> {
 
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
-fn lossy(bytes: Option<Vec<u8>>) -> Option<String> {
-    bytes.map(|b| String::from_utf8_lossy(&b).into_owned())
-}
-
-fn match_input(needs: Needs) -> Result<MatchInput, HostError> {
-    Ok(MatchInput {
-        authority: if needs.authority {
-            lossy(host::header(MapType::RequestHeaders, ":authority")?)
-        } else {
-            None
-        },
-        route_name: if needs.route_name {
-            lossy(host::property(&["route_name"])?)
-        } else {
-            None
-        },
-        cluster_name: if needs.cluster_name {
-            lossy(host::property(&["cluster_name"])?)
-        } else {
-            None
-        },
-    })
-}
-
 /// Runs the check for one request; `Ok(true)` lets it continue.
 fn check<A: Authenticator>(rules: &AuthRules<A::Config>) -> Result<bool, HostError> {
     let input = match_input(rules.needs())?;
@@ -314,15 +292,11 @@ impl<A: Authenticator> Context for Root<A> {}
 impl<A: Authenticator> RootContext for Root<A> {
     fn on_configure(&mut self, size: usize) -> bool {
         self.rules = None;
-        let bytes = if size == 0 {
-            Vec::new()
-        } else {
-            match host::buffer(BufferType::PluginConfiguration, 0, size) {
-                Ok(b) => b.unwrap_or_default(),
-                Err(e) => {
-                    pwsdk::error!("invalid configuration: cannot read it: {e}");
-                    return false;
-                }
+        let bytes = match configuration(size) {
+            Ok(b) => b,
+            Err(e) => {
+                crate::error!("invalid configuration: cannot read it: {e}");
+                return false;
             }
         };
         match AuthRules::<A::Config>::parse(&bytes) {
@@ -331,7 +305,7 @@ impl<A: Authenticator> RootContext for Root<A> {
                 true
             }
             Err(e) => {
-                pwsdk::error!("{e}");
+                crate::error!("{e}");
                 false
             }
         }
@@ -364,7 +338,7 @@ impl<A: Authenticator> HttpContext for Stream<A> {
             Ok(false) => Action::Pause,
             Err(e) => {
                 // fail closed: an auth check that could not run must not let the request through
-                pwsdk::error!("on_request_headers failed: {e}");
+                crate::error!("on_request_headers failed: {e}");
                 let _ = host::send_local_response(500, &[], b"");
                 Action::Pause
             }
@@ -372,18 +346,29 @@ impl<A: Authenticator> HttpContext for Stream<A> {
     }
 }
 
-/// Registers auth plug-in `A` under `name` (the log prefix); call it inside `proxy_wasm::main!`.
+/// Registers auth plug-in `A` under `name` (the log prefix); [`crate::auth_plugin!`] calls it.
 pub fn register<A: Authenticator>(name: &'static str) {
-    pwsdk::log::set_plugin_name(name);
+    crate::log::set_plugin_name(name);
     std::panic::set_hook(Box::new(|info| {
-        pwsdk::log::log(
-            pwsdk::log::LogLevel::Critical,
+        crate::log::log(
+            crate::log::LogLevel::Critical,
             format_args!("panicked: {info}"),
         );
     }));
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
         Box::new(Root::<A> { rules: None })
     });
+}
+
+/// `pwsdk::auth_plugin!(MyAuth);` exports the proxy-wasm entry points for [`Authenticator`] `MyAuth`, named
+/// after the crate.
+#[macro_export]
+macro_rules! auth_plugin {
+    ($auth:ty) => {
+        $crate::proxy_wasm::main! {{
+            $crate::auth::register::<$auth>(env!("CARGO_PKG_NAME"));
+        }}
+    };
 }
 
 /// Standard base64 (RFC 4648 alphabet `A-Z a-z 0-9 + /`), padding optional; `None` on any other byte,
