@@ -47,7 +47,7 @@ std::optional<std::string> base64Decode(std::string_view input) {
   return out;
 }
 
-bool constantTimeEqual(std::string_view a, std::string_view b) {
+bool constantTimeEq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned diff = 0;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
@@ -100,13 +100,16 @@ bool readU32(ConfigReader& in, std::string_view path, const json::Value& v, uint
       out = static_cast<uint32_t>(*u);
       return true;
     }
-    if (u || v.asInt64()) return in.fail(path, detail::cat("invalid value: ", v.describe(), ", expected u32"));
+    if (u || v.asInt64())
+      return in.fail(path, detail::cat("invalid value: ", v.describe(), ", expected u32"));
   }
   return in.fail(path, detail::cat("invalid type: ", v.describe(), ", expected u32"));
 }
 
-bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v, std::vector<std::string>& out) {
-  if (!v.isArray()) return in.fail(path, detail::cat("invalid type: ", v.describe(), ", expected a sequence"));
+bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v,
+                    std::vector<std::string>& out) {
+  if (!v.isArray())
+    return in.fail(path, detail::cat("invalid type: ", v.describe(), ", expected a sequence"));
   std::vector<std::string> items(v.items().size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (!readString(in, detail::cat(path, "[", i, "]"), v.items()[i], items[i])) return false;

@@ -127,10 +127,12 @@ bool ConfigReader::denyUnknownFields(std::initializer_list<std::string_view> exp
       list += detail::cat("`", e, "`");
     }
     // serde's wording: "`a`", "`a` or `b`", "one of `a`, `b`, `c`".
-    if (expected.size() == 0) return fail(m.key, detail::cat("unknown field `", m.key, "`, there are no fields"));
-    if (expected.size() == 2) list = detail::cat("`", *expected.begin(), "` or `", *(expected.begin() + 1), "`");
-    return fail(m.key, detail::cat("unknown field `", m.key, "`, expected ", expected.size() > 2 ? "one of " : "",
-                                   list));
+    if (expected.size() == 0)
+      return fail(m.key, detail::cat("unknown field `", m.key, "`, there are no fields"));
+    if (expected.size() == 2)
+      list = detail::cat("`", *expected.begin(), "` or `", *(expected.begin() + 1), "`");
+    return fail(m.key, detail::cat("unknown field `", m.key, "`, expected ",
+                                   expected.size() > 2 ? "one of " : "", list));
   }
   return true;
 }
@@ -146,14 +148,19 @@ void ConfigReader::bind(std::string_view name, std::initializer_list<std::string
   bindings_.push_back(std::move(b));
 }
 
-void ConfigReader::field(std::string_view name, std::string& out, std::initializer_list<std::string_view> aliases) {
+void ConfigReader::field(std::string_view name, std::string& out,
+                         std::initializer_list<std::string_view> aliases) {
   bind(name, aliases, Binding::Kind::String, &out, false);
 }
 void ConfigReader::field(std::string_view name, std::optional<std::string>& out) {
   bind(name, {}, Binding::Kind::OptString, &out, false);
 }
-void ConfigReader::field(std::string_view name, bool& out) { bind(name, {}, Binding::Kind::Bool, &out, false); }
-void ConfigReader::field(std::string_view name, uint32_t& out) { bind(name, {}, Binding::Kind::U32, &out, false); }
+void ConfigReader::field(std::string_view name, bool& out) {
+  bind(name, {}, Binding::Kind::Bool, &out, false);
+}
+void ConfigReader::field(std::string_view name, uint32_t& out) {
+  bind(name, {}, Binding::Kind::U32, &out, false);
+}
 void ConfigReader::field(std::string_view name, std::vector<std::string>& out,
                          std::initializer_list<std::string_view> aliases) {
   bind(name, aliases, Binding::Kind::List, &out, false);
@@ -164,7 +171,8 @@ void ConfigReader::requiredField(std::string_view name, std::string& out) {
 
 bool ConfigReader::readBinding(const Binding& b, std::string_view key, const json::Value& v) {
   switch (b.kind) {
-    case Binding::Kind::String: return readString(key, v, *static_cast<std::string*>(b.target));
+    case Binding::Kind::String:
+      return readString(key, v, *static_cast<std::string*>(b.target));
     case Binding::Kind::OptString: {
       auto& out = *static_cast<std::optional<std::string>*>(b.target);
       if (v.isNull()) {
@@ -187,11 +195,13 @@ bool ConfigReader::readBinding(const Binding& b, std::string_view key, const jso
           *static_cast<uint32_t*>(b.target) = static_cast<uint32_t>(*u);
           return true;
         }
-        if (u || v.asInt64()) return fail(key, detail::cat("invalid value: ", v.describe(), ", expected u32"));
+        if (u || v.asInt64())
+          return fail(key, detail::cat("invalid value: ", v.describe(), ", expected u32"));
       }
       return fail(key, detail::cat("invalid type: ", v.describe(), ", expected u32"));
     }
-    case Binding::Kind::List: return readList(key, v, *static_cast<std::vector<std::string>*>(b.target));
+    case Binding::Kind::List:
+      return readList(key, v, *static_cast<std::vector<std::string>*>(b.target));
   }
   return false;
 }
@@ -213,9 +223,10 @@ bool ConfigReader::finish(bool deny_unknown_fields) {
       for (size_t i = 0; i < expected.size(); ++i) {
         list += detail::cat(i == 0 ? "" : expected.size() == 2 ? " or " : ", ", "`", expected[i], "`");
       }
-      if (expected.empty()) return fail(m.key, detail::cat("unknown field `", m.key, "`, there are no fields"));
-      return fail(m.key, detail::cat("unknown field `", m.key, "`, expected ", expected.size() > 2 ? "one of " : "",
-                                     list));
+      if (expected.empty())
+        return fail(m.key, detail::cat("unknown field `", m.key, "`, there are no fields"));
+      return fail(m.key, detail::cat("unknown field `", m.key, "`, expected ",
+                                     expected.size() > 2 ? "one of " : "", list));
     }
     if (match->seen) return fail("", detail::cat("duplicate field `", match->names.front(), "`"));
     match->seen = true;

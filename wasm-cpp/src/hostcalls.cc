@@ -4,7 +4,9 @@
 
 #include "pwsdk/abi.h"
 #include "pwsdk/api.h"
+#include "pwsdk/detail/glue.h"
 #include "pwsdk/plugin.h"
+#include "pwsdk/state.h"
 
 namespace pwsdk {
 inline namespace v0 {
@@ -46,12 +48,12 @@ uint32_t getU32(std::string_view s, size_t at) {
 
 }  // namespace
 
-std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size) {
+std::optional<std::string> getBufferBytes(BufferType type, size_t start, size_t max_size, Status* status) {
   char* ptr = nullptr;
   size_t len = 0;
-  if (abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), start, max_size, &ptr, &len) != 0) {
-    return std::nullopt;
-  }
+  Status st = toStatus(abi::proxy_get_buffer_bytes(static_cast<uint32_t>(type), start, max_size, &ptr, &len));
+  if (status) *status = st;
+  if (st != Status::Ok) return std::nullopt;
   return adopt(ptr, len);
 }
 
@@ -65,7 +67,8 @@ std::optional<std::string> getWholeBuffer(BufferType type) {
 }
 
 Status setBufferBytes(BufferType type, size_t start, size_t size, std::string_view data) {
-  return toStatus(abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
+  return toStatus(
+      abi::proxy_set_buffer_bytes(static_cast<uint32_t>(type), start, size, data.data(), data.size()));
 }
 
 std::optional<std::string> getHeader(MapType map, std::string_view key) {
@@ -115,11 +118,17 @@ std::optional<HeaderList> deserializeHeaders(std::string_view bytes) {
   return out;
 }
 
-std::optional<HeaderList> getHeaderPairs(MapType map) {
+std::optional<HeaderList> getHeaderPairs(MapType map, Status* status) {
   char* ptr = nullptr;
   size_t len = 0;
-  if (abi::proxy_get_header_map_pairs(static_cast<uint32_t>(map), &ptr, &len) != 0) return std::nullopt;
-  return deserializeHeaders(adopt(ptr, len));
+  Status st = toStatus(abi::proxy_get_header_map_pairs(static_cast<uint32_t>(map), &ptr, &len));
+  std::optional<HeaderList> out;
+  if (st == Status::Ok) {
+    out = deserializeHeaders(adopt(ptr, len));
+    if (!out) st = Status::SerializationFailure;
+  }
+  if (status) *status = st;
+  return out;
 }
 
 Status setHeaderPairs(MapType map, const HeaderList& pairs) {
@@ -167,7 +176,9 @@ Status continueStream(StreamType stream) {
   return toStatus(abi::proxy_continue_stream(static_cast<uint32_t>(stream)));
 }
 
-Status closeStream(StreamType stream) { return toStatus(abi::proxy_close_stream(static_cast<uint32_t>(stream))); }
+Status closeStream(StreamType stream) {
+  return toStatus(abi::proxy_close_stream(static_cast<uint32_t>(stream)));
+}
 
 std::optional<uint64_t> currentTimeNanoseconds() {
   uint64_t t = 0;
@@ -175,7 +186,143 @@ std::optional<uint64_t> currentTimeNanoseconds() {
   return t;
 }
 
-Status setTickPeriodMilliseconds(uint32_t ms) { return toStatus(abi::proxy_set_tick_period_milliseconds(ms)); }
+Status setTickPeriodMilliseconds(uint32_t ms) {
+  return toStatus(abi::proxy_set_tick_period_milliseconds(ms));
+}
+
+// ---- Shared data and queues ------------------------------------------------------------------------------
+namespace {
+void report(Status* out, Status status) {
+  if (out) *out = status;
+}
+}  // namespace
+
+std::optional<SharedValue> getSharedData(std::string_view key, Status* status) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  uint32_t cas = 0;
+  Status st = toStatus(abi::proxy_get_shared_data(key.data(), key.size(), &ptr, &len, &cas));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  return SharedValue{adopt(ptr, len), cas};
+}
+
+Status setSharedData(std::string_view key, std::string_view value, uint32_t cas) {
+  return toStatus(abi::proxy_set_shared_data(key.data(), key.size(), value.data(), value.size(), cas));
+}
+
+std::optional<uint32_t> registerSharedQueue(std::string_view name, Status* status) {
+  uint32_t id = 0;
+  Status st = toStatus(abi::proxy_register_shared_queue(name.data(), name.size(), &id));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  return id;
+}
+
+std::optional<uint32_t> resolveSharedQueue(std::string_view vm_id, std::string_view name, Status* status) {
+  uint32_t id = 0;
+  Status st =
+      toStatus(abi::proxy_resolve_shared_queue(vm_id.data(), vm_id.size(), name.data(), name.size(), &id));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  return id;
+}
+
+Status enqueueSharedQueue(uint32_t queue_id, std::string_view data) {
+  return toStatus(abi::proxy_enqueue_shared_queue(queue_id, data.data(), data.size()));
+}
+
+std::optional<std::string> dequeueSharedQueue(uint32_t queue_id, Status* status) {
+  char* ptr = nullptr;
+  size_t len = 0;
+  Status st = toStatus(abi::proxy_dequeue_shared_queue(queue_id, &ptr, &len));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  return adopt(ptr, len);
+}
+
+// ---- Metrics ---------------------------------------------------------------------------------------------
+std::optional<uint32_t> detail::defineMetric(MetricType type, std::string_view name, Status* status) {
+  // Envoy hands out a new id (and keeps a map entry) for every define of the same name: remember the ids so
+  // a plug-in that defines per request does not grow the host's tables.
+  struct Defined {
+    MetricType type;
+    std::string name;
+    uint32_t id;
+  };
+  static std::vector<Defined> defined;
+  for (const Defined& d : defined) {
+    if (d.type == type && d.name == name) {
+      report(status, Status::Ok);
+      return d.id;
+    }
+  }
+  uint32_t id = 0;
+  Status st = toStatus(abi::proxy_define_metric(static_cast<uint32_t>(type), name.data(), name.size(), &id));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  defined.push_back(Defined{type, std::string(name), id});
+  return id;
+}
+
+Status detail::incrementMetric(uint32_t id, int64_t delta) {
+  return toStatus(abi::proxy_increment_metric(id, delta));
+}
+
+Status detail::recordMetric(uint32_t id, uint64_t value) {
+  return toStatus(abi::proxy_record_metric(id, value));
+}
+
+std::optional<uint64_t> detail::getMetric(uint32_t id, Status* status) {
+  uint64_t value = 0;
+  Status st = toStatus(abi::proxy_get_metric(id, &value));
+  report(status, st);
+  if (st != Status::Ok) return std::nullopt;
+  return value;
+}
+
+// ---- Stream control and callouts ---------------------------------------------------------------------
+Status Context::resumeRequest() {
+  request_.paused = false;
+  return continueStream(StreamType::Request);
+}
+
+Status Context::resumeResponse() {
+  response_.paused = false;
+  return continueStream(StreamType::Response);
+}
+
+Status detail::startHttpCall(std::string_view cluster, const HeaderList& headers, std::string_view body,
+                             uint32_t timeout_ms, uint32_t* token) {
+  std::string h = serializeHeaders(headers);
+  return toStatus(abi::proxy_http_call(cluster.data(), cluster.size(), h.data(), h.size(), body.data(),
+                                       body.size(), nullptr, 0, timeout_ms, token));
+}
+
+Status detail::startGrpcCall(std::string_view cluster, const GrpcCall& call, uint32_t* token) {
+  std::string md = call.initial_metadata.empty() ? std::string() : serializeHeaders(call.initial_metadata);
+  return toStatus(abi::proxy_grpc_call(cluster.data(), cluster.size(), call.service.data(),
+                                       call.service.size(), call.method.data(), call.method.size(),
+                                       md.empty() ? nullptr : md.data(), md.size(), call.message.data(),
+                                       call.message.size(), call.timeout_ms, token));
+}
+
+detail::HostStatus detail::lastStatus() {
+  uint32_t code = 0;
+  char* ptr = nullptr;
+  size_t len = 0;
+  HostStatus out;
+  out.call = toStatus(abi::proxy_get_status(&code, &ptr, &len));
+  if (out.call == Status::Ok) {
+    out.code = code;
+    out.message = adopt(ptr, len);
+  }
+  return out;
+}
+
+Status detail::setEffectiveContext(uint32_t context_id) {
+  return toStatus(abi::proxy_set_effective_context(context_id));
+}
 
 void logMessage(LogLevel level, std::string_view message) {
   std::string line = cat("[", pluginName(), "] ", message);

@@ -96,9 +96,12 @@ std::optional<int64_t> Value::asInt64() const {
 double Value::asDouble() const {
   if (type_ != Type::Number) return 0;
   switch (num_) {
-    case Num::Unsigned: return static_cast<double>(u_);
-    case Num::Negative: return static_cast<double>(i_);
-    case Num::Float: return d_;
+    case Num::Unsigned:
+      return static_cast<double>(u_);
+    case Num::Negative:
+      return static_cast<double>(i_);
+    case Num::Float:
+      return d_;
   }
   return 0;
 }
@@ -113,15 +116,21 @@ const Value* Value::find(std::string_view key) const {
 
 std::string Value::describe() const {
   switch (type_) {
-    case Type::Null: return "null";
-    case Type::Bool: return bool_ ? "boolean `true`" : "boolean `false`";
+    case Type::Null:
+      return "null";
+    case Type::Bool:
+      return bool_ ? "boolean `true`" : "boolean `false`";
     case Type::Number:
       if (num_ == Num::Unsigned) return detail::cat("integer `", u_, "`");
       if (num_ == Num::Negative) return detail::cat("integer `", i_, "`");
-      return num_text_.empty() ? std::string("floating point") : detail::cat("floating point `", num_text_, "`");
-    case Type::String: return detail::cat("string \"", str_, "\"");
-    case Type::Array: return "sequence";
-    case Type::Object: return "map";
+      return num_text_.empty() ? std::string("floating point")
+                               : detail::cat("floating point `", num_text_, "`");
+    case Type::String:
+      return detail::cat("string \"", str_, "\"");
+    case Type::Array:
+      return "sequence";
+    case Type::Object:
+      return "map";
   }
   return "value";
 }
@@ -197,8 +206,10 @@ class Parser {
         if (!string(str)) return std::nullopt;
         return Value::string(std::move(str));
       }
-      case '[': return array(depth);
-      case '{': return object(depth);
+      case '[':
+        return array(depth);
+      case '{':
+        return object(depth);
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return number();
         fail("expected value", pos_ + 1);
@@ -384,14 +395,30 @@ class Parser {
         char e = peek();
         ++pos_;
         switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
+          case '"':
+            out.push_back('"');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
           case 'u': {
             uint32_t cp = 0;
             if (!hex4(cp)) return false;
@@ -416,7 +443,9 @@ class Parser {
             appendUtf8(out, cp);
             break;
           }
-          default: fail("invalid escape", pos_); return false;
+          default:
+            fail("invalid escape", pos_);
+            return false;
         }
         continue;
       }

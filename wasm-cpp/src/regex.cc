@@ -88,9 +88,12 @@ enum class Shorthand : uint8_t { Digit, Word, Space };
 
 ByteSet shorthandSet(Shorthand s) {
   switch (s) {
-    case Shorthand::Digit: return digitSet();
-    case Shorthand::Word: return wordSet();
-    case Shorthand::Space: return spaceSet();
+    case Shorthand::Digit:
+      return digitSet();
+    case Shorthand::Word:
+      return wordSet();
+    case Shorthand::Space:
+      return spaceSet();
   }
   return ByteSet{};
 }
@@ -199,14 +202,17 @@ class Parser {
         --depth_;
         return inner;
       }
-      case '[': return characterClass(at);
+      case '[':
+        return characterClass(at);
       case '.': {
         ByteSet s{};
         setAdd(s, '\n');
         return setNode(s, true);
       }
-      case '^': return makeNode(Node::Kind::AssertStart);
-      case '$': return makeNode(Node::Kind::AssertEnd);
+      case '^':
+        return makeNode(Node::Kind::AssertStart);
+      case '$':
+        return makeNode(Node::Kind::AssertEnd);
       case '\\': {
         int byte = -1;
         Shorthand sh{};
@@ -215,11 +221,17 @@ class Parser {
         if (byte >= 0) return byteNode(static_cast<uint8_t>(byte));
         return setNode(shorthandSet(sh), negated);
       }
-      case '*': case '+': case '?': case '{':
+      case '*':
+      case '+':
+      case '?':
+      case '{':
         return fail(at, detail::cat("quantifier `", static_cast<char>(c), "` without a preceding item"));
-      case ']': case '}':
-        return fail(at, detail::cat("unescaped `", static_cast<char>(c), "` (write `\\", static_cast<char>(c), "`)"));
-      default: return byteNode(static_cast<uint8_t>(c));
+      case ']':
+      case '}':
+        return fail(
+            at, detail::cat("unescaped `", static_cast<char>(c), "` (write `\\", static_cast<char>(c), "`)"));
+      default:
+        return byteNode(static_cast<uint8_t>(c));
     }
   }
 
@@ -227,16 +239,22 @@ class Parser {
     uint32_t min = 0;
     uint32_t max = kUnbounded;
     switch (peek()) {
-      case '*': break;
-      case '+': min = 1; break;
-      case '?': max = 1; break;
+      case '*':
+        break;
+      case '+':
+        min = 1;
+        break;
+      case '?':
+        max = 1;
+        break;
       case '{': {
         size_t end = 0;
         if (!counted(min, max, end)) return nullptr;
         pos_ = end - 1;  // the ++pos_ below moves past `}`
         break;
       }
-      default: return atom;
+      default:
+        return atom;
     }
     ++pos_;
     if (atom->kind == Node::Kind::AssertStart || atom->kind == Node::Kind::AssertEnd) {
@@ -314,17 +332,45 @@ class Parser {
     byte = -1;
     negated = false;
     switch (c) {
-      case '\\': case '.': case '*': case '+': case '?': case '(': case ')': case '[': case ']':
-      case '{': case '}': case '|': case '^': case '$': case '/': case '-':
+      case '\\':
+      case '.':
+      case '*':
+      case '+':
+      case '?':
+      case '(':
+      case ')':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '|':
+      case '^':
+      case '$':
+      case '/':
+      case '-':
         byte = c;
         return true;
-      case 'n': byte = '\n'; return true;
-      case 't': byte = '\t'; return true;
-      case 'r': byte = '\r'; return true;
-      case 'd': sh = Shorthand::Digit; return true;
-      case 'w': sh = Shorthand::Word; return true;
-      case 's': sh = Shorthand::Space; return true;
-      case 'D': case 'W': case 'S':
+      case 'n':
+        byte = '\n';
+        return true;
+      case 't':
+        byte = '\t';
+        return true;
+      case 'r':
+        byte = '\r';
+        return true;
+      case 'd':
+        sh = Shorthand::Digit;
+        return true;
+      case 'w':
+        sh = Shorthand::Word;
+        return true;
+      case 's':
+        sh = Shorthand::Space;
+        return true;
+      case 'D':
+      case 'W':
+      case 'S':
         if (in_class) {
           fail(at, detail::cat("`\\", static_cast<char>(c), "` is not allowed inside a class"));
           return false;
@@ -406,10 +452,12 @@ uint64_t satMul(uint64_t a, uint64_t b) { return (a != 0 && b > UINT64_MAX / a) 
 // The pattern cost bounded by Regex::kMaxCost, counted as wasm-rust/src/regex.rs counts it.
 uint64_t patternCost(const Node& n) {
   switch (n.kind) {
-    case Node::Kind::Empty: return 0;
+    case Node::Kind::Empty:
+      return 0;
     case Node::Kind::Set:
     case Node::Kind::AssertStart:
-    case Node::Kind::AssertEnd: return 1;
+    case Node::Kind::AssertEnd:
+      return 1;
     case Node::Kind::Concat: {
       uint64_t c = 0;
       for (const auto& ch : n.children) c = satAdd(c, patternCost(*ch));
@@ -424,12 +472,12 @@ uint64_t patternCost(const Node& n) {
       uint64_t c = patternCost(*n.children[0]);
       uint64_t min = n.min;
       if (n.max == kUnbounded) {
-        if (min <= 1) return satAdd(c, 1);                  // e*, e+, e{0,}, e{1,}
-        return satAdd(satAdd(satMul(min, c), c), 1);        // e{n,}: n copies and a star
+        if (min <= 1) return satAdd(c, 1);            // e*, e+, e{0,}, e{1,}
+        return satAdd(satAdd(satMul(min, c), c), 1);  // e{n,}: n copies and a star
       }
-      if (n.min == 0 && n.max == 1) return satAdd(c, 1);    // e?
+      if (n.min == 0 && n.max == 1) return satAdd(c, 1);  // e?
       uint64_t max = n.max;
-      return satAdd(satMul(max, c), max - min);             // e{n,m}: m copies, m - n of them optional
+      return satAdd(satMul(max, c), max - min);  // e{n,m}: m copies, m - n of them optional
     }
   }
   return 0;
@@ -459,7 +507,8 @@ class RegexCompiler {
   bool node(const Node& n) {
     using Op = Regex::Inst::Op;
     switch (n.kind) {
-      case Node::Kind::Empty: return true;
+      case Node::Kind::Empty:
+        return true;
       case Node::Kind::Set: {
         // Reuse identical sets (literal runs repeat the same few).
         uint32_t idx = 0;
@@ -469,8 +518,10 @@ class RegexCompiler {
         if (idx == re_.sets_.size()) re_.sets_.push_back(n.set);
         return emit({Op::ByteSet, idx, 0});
       }
-      case Node::Kind::AssertStart: return emit({Op::AssertStart, 0, 0});
-      case Node::Kind::AssertEnd: return emit({Op::AssertEnd, 0, 0});
+      case Node::Kind::AssertStart:
+        return emit({Op::AssertStart, 0, 0});
+      case Node::Kind::AssertEnd:
+        return emit({Op::AssertEnd, 0, 0});
       case Node::Kind::Concat:
         for (const auto& c : n.children) {
           if (!node(*c)) return false;
@@ -603,7 +654,9 @@ bool Regex::fullMatch(std::string_view text) const {
       set.insert(pc);
       const Inst& inst = program_[pc];
       switch (inst.op) {
-        case Inst::Op::Jump: stack.push_back(inst.x); break;
+        case Inst::Op::Jump:
+          stack.push_back(inst.x);
+          break;
         case Inst::Op::Split:
           stack.push_back(inst.y);
           stack.push_back(inst.x);
@@ -615,7 +668,8 @@ bool Regex::fullMatch(std::string_view text) const {
           if (at == text.size()) stack.push_back(pc + 1);
           break;
         case Inst::Op::ByteSet:
-        case Inst::Op::Match: break;
+        case Inst::Op::Match:
+          break;
       }
     }
   };

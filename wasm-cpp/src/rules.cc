@@ -47,10 +47,14 @@ std::string hostFromAuthority(std::string_view authority) {
 
 bool DomainPattern::matches(std::string_view host) const {
   switch (kind) {
-    case Kind::Any: return true;
-    case Kind::Suffix: return endsWith(host, text);
-    case Kind::Prefix: return startsWith(host, text);
-    case Kind::Exact: return host == text;
+    case Kind::Any:
+      return true;
+    case Kind::Suffix:
+      return endsWith(host, text);
+    case Kind::Prefix:
+      return startsWith(host, text);
+    case Kind::Exact:
+      return host == text;
   }
   return false;
 }
@@ -62,7 +66,8 @@ bool ServiceEntry::matches(std::string_view cluster_name) const {
   for (;;) {
     size_t bar = cluster_name.find('|', start);
     if (n == 4) return false;  // more than 4 parts
-    parts[n++] = cluster_name.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+    parts[n++] =
+        cluster_name.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
     if (bar == std::string_view::npos) break;
     start = bar + 1;
   }
@@ -179,7 +184,8 @@ bool parseDocument(std::string_view bytes, RawConfiguration& out, ConfigError& e
 }
 
 bool checkRules(const RawConfiguration& raw, ConfigError& error) {
-  if (raw.has_rules && !raw.rules.isArray()) return fail(error, "_rules_", "must be an array of rule objects");
+  if (raw.has_rules && !raw.rules.isArray())
+    return fail(error, "_rules_", "must be an array of rule objects");
   return true;
 }
 
@@ -196,7 +202,8 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
   if (present.size() > 1) {
     std::string list;
     for (auto k : present) list += cat(list.empty() ? "" : ", ", k);
-    return fail(error, path, cat("has ", present.size(), " match keys (", list, "); a rule needs exactly one"));
+    return fail(error, path,
+                cat("has ", present.size(), " match keys (", list, "); a rule needs exactly one"));
   }
   std::string_view key = present[0];
   std::string mpath = cat(path, ".", key);
@@ -220,7 +227,9 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
   for (size_t i = 0; i < entries.size(); ++i) {
     switch (m.kind) {
       case RuleMatcher::Kind::Route:
-      case RuleMatcher::Kind::RoutePrefix: m.names.push_back(entries[i]); break;
+      case RuleMatcher::Kind::RoutePrefix:
+        m.names.push_back(entries[i]);
+        break;
       case RuleMatcher::Kind::Domain: {
         DomainPattern d;
         if (!parseDomain(entries[i], d)) {
@@ -230,7 +239,9 @@ bool parseRule(const json::Value& v, std::string path, RawRule& out, ConfigError
         m.domains.push_back(std::move(d));
         break;
       }
-      case RuleMatcher::Kind::Service: m.services.push_back(parseService(entries[i])); break;
+      case RuleMatcher::Kind::Service:
+        m.services.push_back(parseService(entries[i]));
+        break;
     }
   }
   std::vector<json::Member> rest;

@@ -1,5 +1,7 @@
 #include "pwsdk/detail/strings.h"
 
+#include "pwsdk/types.h"
+
 namespace pwsdk {
 inline namespace v0 {
 namespace detail {
@@ -30,5 +32,31 @@ std::string asciiLowercase(std::string_view s) {
 }
 
 }  // namespace detail
+
+std::string_view statusName(Status status) {
+  static constexpr std::string_view kNames[] = {
+      "Ok",
+      "NotFound",
+      "BadArgument",
+      "SerializationFailure",
+      "ParseFailure",
+      "BadExpression",
+      "InvalidMemoryAccess",
+      "Empty",
+      "CasMismatch",
+      "ResultMismatch",
+      "InternalFailure",
+      "BrokenConnection",
+      "Unimplemented",
+  };
+  auto i = static_cast<uint32_t>(status);
+  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "unknown status";
+}
+
+std::string hostCallError(std::string_view call, Status status) {
+  return detail::cat("host call ", call, " failed with status ", static_cast<uint32_t>(status), " (",
+                     statusName(status), ")");
+}
+
 }  // namespace v0
 }  // namespace pwsdk

@@ -1,10 +1,11 @@
 // Native tests of auth.h (base64, the auth rule layer, the serde-like readers) and crypto.h (SHA-1, MD5,
 // MD5-crypt, bcrypt). The hashes were made by other tools (htpasswd, passlib, Python's bcrypt; the same ones
 // as extensions/basic-auth/rust/src/tests.rs) or are the published test vectors of the algorithms.
+#include "pwsdk/auth.h"
+
 #include <string>
 
 #include "check.h"
-#include "pwsdk/auth.h"
 #include "pwsdk/crypto.h"
 
 namespace {
@@ -22,7 +23,8 @@ void digestTests() {
   CHECK_EQ(sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
   CHECK_EQ(sha1Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
            "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-  CHECK_EQ(sha1Hex("The quick brown fox jumps over the lazy dog"), "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
+  CHECK_EQ(sha1Hex("The quick brown fox jumps over the lazy dog"),
+           "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
   {
     crypto::Sha1 h;  // one million `a`, fed in uneven pieces
     std::string chunk(997, 'a');
@@ -86,7 +88,8 @@ void bcryptTests() {
       {"$2y$04$fpyPPwFCA7jNgGSWCc5W9eul2wMJqFCilB11QTRvb3L4dj6aHWdRa", "p@ss:wore", false},
       {"$2y$10$ukxmqihrTQMnFdtW01QRtey7iERCeqcm2WWSAk/o5qB2gHxEbelqi", "pw10", true},
       {"$2a$04$JIGgqr3HUG66m6DOI46gBOfGqEQqRQN/7kQ7SXqH7q2mbA97RZ7ui", std::string(72, 'x'), true},
-      {"$2a$04$JIGgqr3HUG66m6DOI46gBOfGqEQqRQN/7kQ7SXqH7q2mbA97RZ7ui", std::string(80, 'x'), true},  // 72 bytes count
+      {"$2a$04$JIGgqr3HUG66m6DOI46gBOfGqEQqRQN/7kQ7SXqH7q2mbA97RZ7ui", std::string(80, 'x'),
+       true},  // 72 bytes count
       {"$2a$04$JIGgqr3HUG66m6DOI46gBOfGqEQqRQN/7kQ7SXqH7q2mbA97RZ7ui", std::string(71, 'x'), false},
       {"$2b$05$uRuFzJf9YeA73XyXqRYDV.d8dnqW.Fz7ZGvshNTWB3ZFLwvC6AP/q", "", true},
       {"$2b$04$RGqSgnXTLpSLvYORtZi5KOG1oGp6YfOt7I0XYnMgijcLB1e9HwaAu", "p\xc3\xa4sisw\xc3\xb6rd", false},
@@ -116,9 +119,9 @@ void base64Tests() {
   CHECK(!auth::base64Decode("YW-x"));
   CHECK(!auth::base64Decode("YQ=a"));
   CHECK(!auth::base64Decode("===="));
-  CHECK(auth::constantTimeEqual("ab", "ab"));
-  CHECK(!auth::constantTimeEqual("ab", "ac"));
-  CHECK(!auth::constantTimeEqual("a", "ab"));
+  CHECK(auth::constantTimeEq("ab", "ab"));
+  CHECK(!auth::constantTimeEq("ab", "ac"));
+  CHECK(!auth::constantTimeEq("a", "ab"));
 }
 
 // A small plug-in configuration for the rule layer: {"users": [..]} (like auth.rs's tests).
@@ -164,9 +167,11 @@ void authRulesTests() {
   const char* allow = R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "allow": ["a"]}]})";
   CHECK_EQ(decide(allow, "r"), "a/a");
   CHECK_EQ(decide(allow, "x"), "skip");
-  CHECK_EQ(decide(R"({"users": ["a"], "global_auth": true, "_rules_": [{"_match_route_": ["r"], "allow": ["a"]}]})",
-                  "x"),
-           "a/*");
+  CHECK_EQ(
+      decide(
+          R"({"users": ["a"], "global_auth": true, "_rules_": [{"_match_route_": ["r"], "allow": ["a"]}]})",
+          "x"),
+      "a/*");
   CHECK_EQ(decide(R"({"users": ["a"], "global_auth": false})", "x"), "skip");
   const char* own = R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "users": ["b"], "allow": ["c"]},
                         {"_match_route_": ["d"], "_disable_": true}]})";
@@ -177,36 +182,45 @@ void authRulesTests() {
   CHECK_EQ(decide(R"({"users": ["a"], "_rules_": []})", "x"), "a/*");
 
   // The rejections of auth.rs's tests, with the whole messages.
-  CHECK_EQ(rulesError("{}"), "invalid configuration: no consumers: configure consumers at the top level or in a rule");
-  CHECK_EQ(rulesError(""), "invalid configuration: no consumers: configure consumers at the top level or in a rule");
+  CHECK_EQ(rulesError("{}"),
+           "invalid configuration: no consumers: configure consumers at the top level or in a rule");
+  CHECK_EQ(rulesError(""),
+           "invalid configuration: no consumers: configure consumers at the top level or in a rule");
   CHECK_EQ(rulesError(R"({"global_auth": false})"),
            "invalid configuration: no consumers: configure consumers at the top level or in a rule");
   CHECK_EQ(rulesError(R"({"users": ["a"], "allow": ["a"]})"),
            "invalid configuration: allow: is allowed only inside _rules_ entries");
-  CHECK_EQ(rulesError(R"({"users": ["a"], "global_auth": 1})"), "invalid configuration: global_auth: must be a boolean");
-  CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "allow": []}]})"),
-           "invalid configuration: _rules_[0].allow: must not be empty (use `_disable_: true` or omit the rule "
-           "instead)");
+  CHECK_EQ(rulesError(R"({"users": ["a"], "global_auth": 1})"),
+           "invalid configuration: global_auth: must be a boolean");
+  CHECK_EQ(
+      rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "allow": []}]})"),
+      "invalid configuration: _rules_[0].allow: must not be empty (use `_disable_: true` or omit the rule "
+      "instead)");
   CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "allow": "a"}]})"),
            "invalid configuration: _rules_[0].allow: must be a non-empty array of consumer names");
   CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "allow": ["a", ""]}]})"),
            "invalid configuration: _rules_[0].allow[1]: must be a non-empty consumer name");
   CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "global_auth": true}]})"),
            "invalid configuration: _rules_[0].global_auth: is allowed only at the top level");
-  CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"]}]})"),
-           "invalid configuration: _rules_[0]: needs `allow` or its own consumers configuration (or `_disable_: "
-           "true`)");
-  CHECK_EQ(rulesError(R"({"_rules_": [{"_match_route_": ["r"], "allow": ["a"]}, {"_match_route_": ["s"], "users": []}]})"),
-           "invalid configuration: _rules_[0].allow: an allow-only rule needs consumers in the top-level "
-           "configuration");
+  CHECK_EQ(
+      rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"]}]})"),
+      "invalid configuration: _rules_[0]: needs `allow` or its own consumers configuration (or `_disable_: "
+      "true`)");
+  CHECK_EQ(
+      rulesError(
+          R"({"_rules_": [{"_match_route_": ["r"], "allow": ["a"]}, {"_match_route_": ["s"], "users": []}]})"),
+      "invalid configuration: _rules_[0].allow: an allow-only rule needs consumers in the top-level "
+      "configuration");
   CHECK_EQ(rulesError(R"({"global_auth": true, "_rules_": [{"_match_route_": ["s"], "users": []}]})"),
            "invalid configuration: global_auth: `true` needs consumers in the top-level configuration");
   CHECK_EQ(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": ["r"], "user": []}]})"),
            "invalid configuration: _rules_[0].user: unknown field `user`, expected `users`");
-  CHECK_EQ(rulesError(R"({"users": [1]})"), "invalid configuration: users[0]: invalid type: integer `1`, expected a string");
+  CHECK_EQ(rulesError(R"({"users": [1]})"),
+           "invalid configuration: users[0]: invalid type: integer `1`, expected a string");
   // Entries are parsed (global first, then each rule) before the cross checks, as in Rust.
-  CHECK_EQ(rulesError(R"({"users": ["a"], "allow": ["a"], "_rules_": [{"_match_route_": ["r"], "users": 5}]})"),
-           "invalid configuration: _rules_[0].users: invalid type: integer `5`, expected a sequence");
+  CHECK_EQ(
+      rulesError(R"({"users": ["a"], "allow": ["a"], "_rules_": [{"_match_route_": ["r"], "users": 5}]})"),
+      "invalid configuration: _rules_[0].users: invalid type: integer `5`, expected a sequence");
   CHECK(startsWith(rulesError(R"({"users": ["a"], "_rules_": [{"_match_route_": [], "allow": ["a"]}]})"),
                    "invalid configuration: _rules_[0]._match_route_: "));
   CHECK(startsWith(rulesError("[]"), "invalid configuration: "));
@@ -248,7 +262,8 @@ void readStructTests() {
   CHECK_EQ(readPair(R"({"c": 1, "a": 1})"), "x[0].a: invalid type: integer `1`, expected a string");
   CHECK_EQ(readPair(R"({"a": "1", "c": 1})"), "x[0].c: unknown field `c`, expected `a` or `b`");
   CHECK_EQ(readPair("5"), "x[0]: invalid type: integer `5`, expected struct Pair");
-  CHECK_EQ(auth::unknownFieldMessage("k", {"a", "b", "c"}), "unknown field `k`, expected one of `a`, `b`, `c`");
+  CHECK_EQ(auth::unknownFieldMessage("k", {"a", "b", "c"}),
+           "unknown field `k`, expected one of `a`, `b`, `c`");
   CHECK_EQ(auth::unknownFieldMessage("k", {"a"}), "unknown field `k`, expected `a`");
 }
 

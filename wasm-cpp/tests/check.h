@@ -13,20 +13,20 @@ inline void fail(const char* file, int line, const std::string& what) {
 }
 }  // namespace check
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    ++check::checks;                                             \
-    if (!(cond)) check::fail(__FILE__, __LINE__, #cond);         \
+#define CHECK(cond)                                      \
+  do {                                                   \
+    ++check::checks;                                     \
+    if (!(cond)) check::fail(__FILE__, __LINE__, #cond); \
   } while (0)
 
-#define CHECK_EQ(got, want)                                                                      \
-  do {                                                                                           \
-    ++check::checks;                                                                             \
-    auto got_ = (got);                                                                           \
-    auto want_ = (want);                                                                         \
-    if (!(got_ == want_)) {                                                                      \
-      check::fail(__FILE__, __LINE__,                                                            \
-                  std::string(#got) + "\n    expected: " + std::string(want_) + "\n    got:      " + \
-                      std::string(got_));                                                        \
-    }                                                                                            \
+#define CHECK_EQ(got, want)                                                     \
+  do {                                                                          \
+    ++check::checks;                                                            \
+    auto got_ = (got);                                                          \
+    auto want_ = (want);                                                        \
+    if (!(got_ == want_)) {                                                     \
+      check::fail(__FILE__, __LINE__,                                           \
+                  std::string(#got) + "\n    expected: " + std::string(want_) + \
+                      "\n    got:      " + std::string(got_));                  \
+    }                                                                           \
   } while (0)

@@ -1,8 +1,9 @@
 // JSON reader: values, serde_json-compatible errors, limits.
+#include "pwsdk/json.h"
+
 #include <string>
 
 #include "check.h"
-#include "pwsdk/json.h"
 
 using namespace pwsdk;
 
@@ -15,17 +16,19 @@ std::string errorOf(std::string_view text) {
 }  // namespace
 
 void jsonTests() {
-  auto v = json::parse(R"( {"b": [1, -2, 3.5, true, null, "x\u00e9\ud83d\ude00"], "a": {"k": "v"}, "b": 7} )");
+  auto v =
+      json::parse(R"( {"b": [1, -2, 3.5, true, null, "x\u00e9\ud83d\ude00"], "a": {"k": "v"}, "b": 7} )");
   CHECK(v.has_value());
   if (v) {
     CHECK(v->isObject());
     CHECK(v->members().size() == 2);
     CHECK_EQ(v->members()[0].key, std::string("a"));  // key order, as serde_json's Map
     const json::Value* b = v->find("b");
-    CHECK(b && b->asUint64() == uint64_t{7});         // the last duplicate wins
+    CHECK(b && b->asUint64() == uint64_t{7});  // the last duplicate wins
     CHECK(v->find("a")->find("k")->asString() == "v");
   }
-  auto arr = json::parse(R"([1, -2, 3.5, true, null, "x\u00e9\ud83d\ude00", 18446744073709551615, -9223372036854775808])");
+  auto arr = json::parse(
+      R"([1, -2, 3.5, true, null, "x\u00e9\ud83d\ude00", 18446744073709551615, -9223372036854775808])");
   CHECK(arr && arr->items().size() == 8);
   if (arr && arr->items().size() == 8) {
     const auto& it = arr->items();
@@ -50,8 +53,8 @@ void jsonTests() {
   CHECK_EQ(errorOf("{\"a\":1,}"), std::string("trailing comma at line 1 column 8"));
   CHECK_EQ(errorOf("{\n\"a\" 1}"), std::string("expected `:` at line 2 column 5"));
   CHECK(errorOf("\"a\x01\"") != "<ok>");
-  CHECK(errorOf("\"\xff\"") != "<ok>");            // invalid UTF-8
-  CHECK(errorOf("\"\\ud800\"") != "<ok>");          // lone surrogate
+  CHECK(errorOf("\"\xff\"") != "<ok>");     // invalid UTF-8
+  CHECK(errorOf("\"\\ud800\"") != "<ok>");  // lone surrogate
   CHECK(errorOf("01") != "<ok>");
   CHECK(errorOf("1.") != "<ok>");
   CHECK(errorOf(std::string(128, '[') + std::string(128, ']')) == "<ok>");

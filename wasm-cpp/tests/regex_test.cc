@@ -1,4 +1,6 @@
 // The shared regex dialect table (wasm-rust/tests/regex_cases.txt) plus limit checks.
+#include "pwsdk/regex.h"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "check.h"
-#include "pwsdk/regex.h"
 
 using pwsdk::Regex;
 
@@ -66,7 +67,8 @@ void regexTests(const char* table_path) {
     auto re = Regex::compile(pattern, ci, &error);
     std::string got = !re ? "error (" + error + ")" : re->fullMatch(input) ? "match" : "nomatch";
     if (got.rfind(expect, 0) != 0 || (expect == "match" && got.rfind("nomatch", 0) == 0)) {
-      check::fail(table_path, line, expect + " " + fields[1] + " `" + fields[2] + "` on `" + fields[3] + "`: got " + got);
+      check::fail(table_path, line,
+                  expect + " " + fields[1] + " `" + fields[2] + "` on `" + fields[3] + "`: got " + got);
     }
   }
 
@@ -75,7 +77,8 @@ void regexTests(const char* table_path) {
   CHECK(!Regex::compile("ab\\bc", false, &error));
   CHECK_EQ(error, std::string("invalid regex: unsupported escape `\\b` (at byte 2)"));
   CHECK(!Regex::compile("a(?=b)", false, &error));
-  CHECK_EQ(error, std::string("invalid regex: unsupported group syntax `(?` (only `(?:` is allowed) (at byte 1)"));
+  CHECK_EQ(error,
+           std::string("invalid regex: unsupported group syntax `(?` (only `(?:` is allowed) (at byte 1)"));
   CHECK(!Regex::compile("(?:a{1000}){2}", false, &error));
   CHECK_EQ(error, std::string("invalid regex: pattern too complex (cost 2000 is over 1000) (at byte 0)"));
   CHECK(!Regex::compile("a{0,1000}", false, &error));
@@ -88,9 +91,9 @@ void regexTests(const char* table_path) {
     CHECK(!big->fullMatch(std::string(332, 'x')));
   }
   const std::pair<const char*, uint64_t> costs[] = {
-      {"abc", 3},   {"a|bc", 4},  {"(a|b|c)", 5}, {"a*", 2},     {"a+?", 2},   {"(ab)?", 3},
-      {"a{5}", 5},  {"(ab){0,3}", 9}, {"a{2,}", 4}, {"a{0,}", 2}, {"(ab){1,}", 3}, {"a?", 2},
-      {"a{0}", 0},  {"a{3,3}", 3}, {"(ab){2,}", 7}, {"^$", 2},   {"()", 0},    {"[a-z]{1000}", 1000},
+      {"abc", 3},  {"a|bc", 4},      {"(a|b|c)", 5},  {"a*", 2},    {"a+?", 2},      {"(ab)?", 3},
+      {"a{5}", 5}, {"(ab){0,3}", 9}, {"a{2,}", 4},    {"a{0,}", 2}, {"(ab){1,}", 3}, {"a?", 2},
+      {"a{0}", 0}, {"a{3,3}", 3},    {"(ab){2,}", 7}, {"^$", 2},    {"()", 0},       {"[a-z]{1000}", 1000},
   };
   for (const auto& [p, c] : costs) {
     ++check::checks;
@@ -104,7 +107,8 @@ void regexTests(const char* table_path) {
   CHECK(error.find("longer than 4096") != std::string::npos);
   std::string deep = std::string(Regex::kMaxNesting, '(') + "a" + std::string(Regex::kMaxNesting, ')');
   CHECK(Regex::compile(deep).has_value());
-  std::string deeper = std::string(Regex::kMaxNesting + 1, '(') + "a" + std::string(Regex::kMaxNesting + 1, ')');
+  std::string deeper =
+      std::string(Regex::kMaxNesting + 1, '(') + "a" + std::string(Regex::kMaxNesting + 1, ')');
   CHECK(!Regex::compile(deeper, false, &error));
   CHECK(error.find("nested deeper") != std::string::npos);
   // Linear time: a pattern that makes backtracking engines explode.

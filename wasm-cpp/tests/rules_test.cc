@@ -1,9 +1,10 @@
 // Rule parsing and matching: the same cases as wasm-rust/src/rules.rs's tests, with the same messages.
+#include "pwsdk/rules.h"
+
 #include <optional>
 #include <string>
 
 #include "check.h"
-#include "pwsdk/rules.h"
 
 using namespace pwsdk;
 using pwsdk::detail::cat;
@@ -39,7 +40,8 @@ std::string err(std::string_view text) {
 
 std::optional<std::string> opt(const char* s) { return s ? std::optional<std::string>(s) : std::nullopt; }
 
-std::string nameFor(const RuleSet<Hello>& set, const char* authority, const char* route, const char* cluster) {
+std::string nameFor(const RuleSet<Hello>& set, const char* authority, const char* route,
+                    const char* cluster) {
   MatchInput in{opt(authority), opt(route), opt(cluster)};
   const Hello* h = set.select(in);
   return h ? "config:" + h->name.value_or("") : "none";
@@ -78,14 +80,16 @@ void rulesTests() {
     CHECK_EQ(nameFor(*set, "example.com", nullptr, nullptr), "config:World");
     CHECK_EQ(nameFor(*set, "www.test.org", nullptr, nullptr), "config:Domain");
     CHECK_EQ(nameFor(*set, "[::1]:443", nullptr, nullptr), "config:Domain");
-    CHECK_EQ(nameFor(*set, nullptr, nullptr, "outbound|8080||svc.default.svc.cluster.local"), "config:Service");
+    CHECK_EQ(nameFor(*set, nullptr, nullptr, "outbound|8080||svc.default.svc.cluster.local"),
+             "config:Service");
     CHECK_EQ(nameFor(*set, nullptr, nullptr, "outbound|9090||svc.default.svc.cluster.local"), "config:World");
     CHECK_EQ(nameFor(*set, nullptr, nullptr, "outbound|1||backend.dns"), "config:Service");
     CHECK_EQ(nameFor(*set, "internal.local:80", nullptr, nullptr), "none");
     CHECK_EQ(nameFor(*set, nullptr, nullptr, nullptr), "config:World");
   }
   {
-    auto set = parse(R"({"_rules_":[{"_match_domain_":["*"],"name":"A"},{"_match_route_":["r"],"name":"B"}]})");
+    auto set =
+        parse(R"({"_rules_":[{"_match_domain_":["*"],"name":"A"},{"_match_route_":["r"],"name":"B"}]})");
     CHECK_EQ(nameFor(*set, "x", "r", nullptr), "config:A");
     CHECK_EQ(nameFor(*set, nullptr, "r", nullptr), "config:B");
   }
@@ -163,13 +167,16 @@ void rulesTests() {
     CHECK_EQ(nameFor(*set, nullptr, "r", nullptr), "config:");
   }
   // global errors
-  CHECK_EQ(err(R"({"name": 3})"), "invalid configuration: name: invalid type: integer `3`, expected a string");
+  CHECK_EQ(err(R"({"name": 3})"),
+           "invalid configuration: name: invalid type: integer `3`, expected a string");
   CHECK_EQ(err(R"({"urls": ["a", 1]})"),
            "invalid configuration: urls[1]: invalid type: integer `1`, expected a string");
-  CHECK_EQ(err(R"({"nme": "x"})"), "invalid configuration: nme: unknown field `nme`, expected `name` or `urls`");
+  CHECK_EQ(err(R"({"nme": "x"})"),
+           "invalid configuration: nme: unknown field `nme`, expected `name` or `urls`");
   CHECK_EQ(err(R"({"name": "forbidden"})"), "invalid configuration: name: must not be `forbidden`");
   CHECK_EQ(err(R"({"urls": ["a", ""]})"), "invalid configuration: urls[1]: must not be empty");
-  CHECK(err(R"({"name": 1, "_rules_": [{"_match_route_":["r"]}]})").find("name: invalid type") != std::string::npos);
+  CHECK(err(R"({"name": 1, "_rules_": [{"_match_route_":["r"]}]})").find("name: invalid type") !=
+        std::string::npos);
   // the global configuration is checked before `_rules_` (as in the Rust SDK)
   CHECK_EQ(err(R"({"name": 1, "_rules_": {}})"),
            "invalid configuration: name: invalid type: integer `1`, expected a string");
@@ -180,7 +187,8 @@ void rulesTests() {
            "invalid configuration: aaa: unknown field `aaa`, expected `name` or `urls`");
   CHECK_EQ(err(R"({"zzz": 1, "urls": 1})"),
            "invalid configuration: urls: invalid type: integer `1`, expected a sequence");
-  CHECK_EQ(err(R"({"name": 1.50})"), "invalid configuration: name: invalid type: floating point `1.5`, expected a string");
+  CHECK_EQ(err(R"({"name": 1.50})"),
+           "invalid configuration: name: invalid type: floating point `1.5`, expected a string");
   // rules errors
   CHECK_EQ(err(R"({"_rules_": {}})"), "invalid configuration: _rules_: must be an array of rule objects");
   CHECK_EQ(err(R"({"_rules_": "x"})"), "invalid configuration: _rules_: must be an array of rule objects");
@@ -188,20 +196,23 @@ void rulesTests() {
   CHECK_EQ(err(R"({"_rules_": [{"_match_route_":["r"]}, {"name":"x"}]})"),
            "invalid configuration: _rules_[1]: needs exactly one of _match_route_, _match_route_prefix_, "
            "_match_domain_, _match_service_");
-  CHECK_EQ(err(R"({"_rules_": [{"_match_route_":["r"], "_match_domain_":["d"]}]})"),
-           "invalid configuration: _rules_[0]: has 2 match keys (_match_route_, _match_domain_); a rule needs "
-           "exactly one");
-  CHECK_EQ(err(R"({"_rules_": [{"_match_domain_":[]}]})"),
-           "invalid configuration: _rules_[0]._match_domain_: must be a non-empty array of non-empty strings");
+  CHECK_EQ(
+      err(R"({"_rules_": [{"_match_route_":["r"], "_match_domain_":["d"]}]})"),
+      "invalid configuration: _rules_[0]: has 2 match keys (_match_route_, _match_domain_); a rule needs "
+      "exactly one");
+  CHECK_EQ(
+      err(R"({"_rules_": [{"_match_domain_":[]}]})"),
+      "invalid configuration: _rules_[0]._match_domain_: must be a non-empty array of non-empty strings");
   CHECK_EQ(err(R"({"_rules_": [{"_match_route_":"r"}]})"),
            "invalid configuration: _rules_[0]._match_route_: must be a non-empty array of non-empty strings");
   CHECK_EQ(err(R"({"_rules_": [{"_match_service_":["a", ""]}]})"),
            "invalid configuration: _rules_[0]._match_service_[1]: must be a non-empty string");
   CHECK_EQ(err(R"({"_rules_": [{"_match_route_prefix_":[7]}]})"),
            "invalid configuration: _rules_[0]._match_route_prefix_[0]: must be a non-empty string");
-  CHECK_EQ(err(R"({"_rules_": [{"_match_route_":["r"]}, {"_match_route_":["r"]}, {"_match_domain_":["a*b"]}]})"),
-           "invalid configuration: _rules_[2]._match_domain_[0]: `*` is only allowed once, at the start or the "
-           "end of a domain pattern");
+  CHECK_EQ(
+      err(R"({"_rules_": [{"_match_route_":["r"]}, {"_match_route_":["r"]}, {"_match_domain_":["a*b"]}]})"),
+      "invalid configuration: _rules_[2]._match_domain_[0]: `*` is only allowed once, at the start or the "
+      "end of a domain pattern");
   CHECK_EQ(err(R"({"_rules_": [{"_match_route_":["r"], "_disable_": "yes"}]})"),
            "invalid configuration: _rules_[0]._disable_: must be a boolean");
   CHECK_EQ(err(R"({"_rules_": [{"_match_route_":["r"], "name": 5}]})"),

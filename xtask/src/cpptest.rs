@@ -1,6 +1,7 @@
-//! The C++ SDK's native tests: its pure logic (JSON config access, rule matcher, regex) compiled for the host
-//! and run, so it is checked at native speed beside the wasm conformance runs; the same for the standard API
-//! layer (`wasm-cpp/compat/tests`), plus a compile check of that API's whole surface.
+//! The C++ SDK's native tests: its pure logic (JSON config access, rule matcher, regex, auth, SSE, cluster
+//! naming, shared-data CAS retries) compiled for the host and run, so it is checked at native speed beside the
+//! wasm conformance runs; they read the tables shared with the Rust SDK from `wasm-rust/tests/`. The same for
+//! the standard API layer (`wasm-cpp/compat/tests`), plus a compile check of that API's whole surface.
 
 use anyhow::{bail, Context, Result};
 
@@ -16,12 +17,13 @@ pub fn run(ui: &Ui) -> Result<()> {
     if sources.is_empty() {
         bail!("no C++ SDK tests found in {}", tests.display());
     }
-    // The SDK's pure logic: everything but the two files that touch the ABI (exports and imports).
+    // The SDK's pure logic: everything but the glue that touches the ABI (exports, imports, and the callout
+    // bookkeeping between them).
     let src = root.join("wasm-cpp/src");
     sources.extend(project::cpp_sources(&src)?.into_iter().filter(|p| {
         !matches!(
             p.file_name().and_then(|n| n.to_str()),
-            Some("dispatch.cc" | "hostcalls.cc")
+            Some("dispatch.cc" | "hostcalls.cc" | "callouts.cc")
         )
     }));
     let cxx = ["c++", "g++", "clang++"]
@@ -49,10 +51,10 @@ pub fn run(ui: &Ui) -> Result<()> {
         .arg("-o")
         .arg(bin.display().to_string());
     crate::runner::run(&compile, ui)?;
-    // The regex case table is shared with the Rust SDK's tests.
-    let table = root.join("wasm-rust/tests/regex_cases.txt");
+    // The regex, cluster and SSE case tables are shared with the Rust SDK's tests.
+    let tables = root.join("wasm-rust/tests");
     let result = crate::runner::run(
-        &Cmd::new(bin.display().to_string(), &root).arg(table.display().to_string()),
+        &Cmd::new(bin.display().to_string(), &root).arg(tables.display().to_string()),
         ui,
     );
     let _ = std::fs::remove_file(&bin);

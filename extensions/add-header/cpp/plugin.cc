@@ -15,13 +15,20 @@ bool isTchar(unsigned char b) {
 // A byte shown as Rust's `{:?}` of `char::from(b)` does, e.g. ' ', '\n', '\u{1}'.
 std::string debugChar(unsigned char b) {
   switch (b) {
-    case '\0': return "'\\0'";
-    case '\t': return "'\\t'";
-    case '\n': return "'\\n'";
-    case '\r': return "'\\r'";
-    case '\'': return "'\\''";
-    case '\\': return "'\\\\'";
-    default: break;
+    case '\0':
+      return "'\\0'";
+    case '\t':
+      return "'\\t'";
+    case '\n':
+      return "'\\n'";
+    case '\r':
+      return "'\\r'";
+    case '\'':
+      return "'\\''";
+    case '\\':
+      return "'\\\\'";
+    default:
+      break;
   }
   if (b < 0x20 || (b >= 0x7F && b < 0xA0) || b == 0xAD) {
     const char* hex = "0123456789abcdef";
@@ -54,7 +61,8 @@ struct Config {
       }
     }
     for (char c : out.header_value) {
-      if (c == '\r' || c == '\n' || c == '\0') return in.fail("header_value", "must not contain CR, LF or NUL");
+      if (c == '\r' || c == '\n' || c == '\0')
+        return in.fail("header_value", "must not contain CR, LF or NUL");
     }
     for (char& c : out.header_name) c = pwsdk::detail::asciiLower(c);
     return true;

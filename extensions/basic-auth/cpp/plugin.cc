@@ -1,6 +1,6 @@
 // basic-auth: authenticates requests by HTTP Basic credentials (RFC 7617) against configured consumers; names
-// the consumer for the upstream in `x-mse-consumer`; per-rule `allow` lists restrict which consumers may pass.
-// Passwords may be stored hashed (`encrypted: true`): {PLAIN}, {SHA}, {SSHA}, $apr1$, $1$ and bcrypt.
+// the consumer for the upstream in `x-mse-consumer`; per-rule `allow` lists restrict which consumers may
+// pass. Passwords may be stored hashed (`encrypted: true`): {PLAIN}, {SHA}, {SSHA}, $apr1$, $1$ and bcrypt.
 #include <unordered_map>
 
 #include "pwsdk/auth.h"
@@ -32,11 +32,11 @@ bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 struct Password {
   enum class Kind : uint8_t { Plain, Sha, Ssha, Md5Crypt, Bcrypt };
   Kind kind = Kind::Plain;
-  std::string secret;  // Plain: the password; Sha/Ssha: the digest; Md5Crypt/Bcrypt: the hash characters
-  std::string salt;    // Ssha: salt bytes; Md5Crypt: salt characters
-  std::string_view magic;                  // Md5Crypt: "$apr1$" or "$1$"
-  uint32_t cost = 0;                       // Bcrypt
-  std::array<uint8_t, 16> bcrypt_salt{};   // Bcrypt
+  std::string secret;      // Plain: the password; Sha/Ssha: the digest; Md5Crypt/Bcrypt: the hash characters
+  std::string salt;        // Ssha: salt bytes; Md5Crypt: salt characters
+  std::string_view magic;  // Md5Crypt: "$apr1$" or "$1$"
+  uint32_t cost = 0;       // Bcrypt
+  std::array<uint8_t, 16> bcrypt_salt{};  // Bcrypt
 
   static Password plain(std::string p) {
     Password pw;
@@ -128,18 +128,22 @@ struct Password {
   }
 
   bool verify(std::string_view password) const {
-    using pwsdk::auth::constantTimeEqual;
+    using pwsdk::auth::constantTimeEq;
     switch (kind) {
-      case Kind::Plain: return constantTimeEqual(secret, password);
-      case Kind::Sha: return constantTimeEqual(secret, crypto::bytes(crypto::sha1(password)));
+      case Kind::Plain:
+        return constantTimeEq(secret, password);
+      case Kind::Sha:
+        return constantTimeEq(secret, crypto::bytes(crypto::sha1(password)));
       case Kind::Ssha: {
         crypto::Sha1 h;
         h.update(password);
         h.update(salt);
-        return constantTimeEqual(secret, crypto::bytes(h.finish()));
+        return constantTimeEq(secret, crypto::bytes(h.finish()));
       }
-      case Kind::Md5Crypt: return constantTimeEqual(secret, crypto::md5Crypt(password, magic, salt));
-      case Kind::Bcrypt: return constantTimeEqual(secret, crypto::bcrypt(cost, bcrypt_salt, password));
+      case Kind::Md5Crypt:
+        return constantTimeEq(secret, crypto::md5Crypt(password, magic, salt));
+      case Kind::Bcrypt:
+        return constantTimeEq(secret, crypto::bcrypt(cost, bcrypt_salt, password));
     }
     return false;
   }
@@ -261,7 +265,8 @@ struct Config {
       }
       auto it = users.find(user);
       if (it != users.end()) {
-        return in.fail(cpath, cat("duplicate user (already the user of consumer `", it->second.consumer, "`)"));
+        return in.fail(cpath,
+                       cat("duplicate user (already the user of consumer `", it->second.consumer, "`)"));
       }
       users.emplace(std::move(user), User{c.name, std::move(*pw)});
     }
@@ -307,7 +312,8 @@ struct BasicAuth {
       "Request denied by Basic Auth check. No Basic Authentication information found";
   static constexpr std::string_view kInvalidBody =
       "Request denied by Basic Auth check. Invalid username and/or password";
-  static constexpr std::string_view kForbiddenBody = "Request denied by Basic Auth check. Unauthorized consumer";
+  static constexpr std::string_view kForbiddenBody =
+      "Request denied by Basic Auth check. Unauthorized consumer";
 
   static std::string_view realm(const Config& c) { return c.realm; }
   static pwsdk::auth::Identity identify(const Config& c) {

@@ -165,11 +165,16 @@ class JsonSyntax {
   }
   bool scalar() {
     switch (peek()) {
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
   // `"key" :` (with whitespace around the colon).
@@ -223,7 +228,8 @@ struct Config {
         }
         out.enable_on_status.assign(v.items().size(), 0);
         for (size_t i = 0; i < v.items().size(); ++i) {
-          if (!readU32(in, cat("enable_on_status[", i, "]"), v.items()[i], out.enable_on_status[i])) return false;
+          if (!readU32(in, cat("enable_on_status[", i, "]"), v.items()[i], out.enable_on_status[i]))
+            return false;
         }
       } else {
         return in.denyUnknownFields({"status_code", "headers", "body", "enable_on_status"});
@@ -233,7 +239,8 @@ struct Config {
   }
 
   bool validate(ConfigReader& in) {
-    if (!validStatus(status_code)) return in.fail("status_code", "must be an HTTP status between 100 and 599");
+    if (!validStatus(status_code))
+      return in.fail("status_code", "must be an HTTP status between 100 and 599");
     for (size_t i = 0; i < enable_on_status.size(); ++i) {
       if (!validStatus(enable_on_status[i])) {
         return in.fail(cat("enable_on_status[", i, "]"), "must be an HTTP status between 100 and 599");
@@ -248,8 +255,8 @@ struct Config {
     bool has_type = false;
     for (const auto& h : response_headers) has_type = has_type || h.first == "content-type";
     if (!body.empty() && !has_type) {
-      response_headers.emplace_back("content-type", isJson(body) ? "application/json; charset=utf-8"
-                                                                 : "text/plain; charset=utf-8");
+      response_headers.emplace_back(
+          "content-type", isJson(body) ? "application/json; charset=utf-8" : "text/plain; charset=utf-8");
     }
     return true;
   }

@@ -35,7 +35,8 @@ struct Config {
     std::vector<Consumer> list(v.items().size());
     for (size_t i = 0; i < list.size(); ++i) {
       Consumer& c = list[i];
-      bool ok = readStruct(in, cat(path, "[", i, "]"), v.items()[i], "Consumer", {"name", "credential", "credentials"},
+      bool ok = readStruct(in, cat(path, "[", i, "]"), v.items()[i], "Consumer",
+                           {"name", "credential", "credentials"},
                            [&](std::string_view key, const json::Value& value, const std::string& p) {
                              bool r;
                              if (key == "name") {
@@ -57,24 +58,25 @@ struct Config {
 
   static bool parse(ConfigReader& in, Config& out) {
     using namespace pwsdk::auth;
-    bool ok = readStruct(in, "", in.object(), "Config", {"consumers", "keys", "in_query", "in_header", "realm"},
-                         [&](std::string_view key, const json::Value& value, const std::string& p) {
-                           bool r;
-                           if (key == "consumers") {
-                             r = readConsumers(in, p, value, out.consumers);
-                           } else if (key == "keys") {
-                             r = readOptionalStringList(in, p, value, out.keys);
-                           } else if (key == "in_query") {
-                             r = readBool(in, p, value, out.in_query);
-                           } else if (key == "in_header") {
-                             r = readBool(in, p, value, out.in_header);
-                           } else if (key == "realm") {
-                             r = readString(in, p, value, out.realm);
-                           } else {
-                             return FieldResult::Unknown;
-                           }
-                           return r ? FieldResult::Ok : FieldResult::Failed;
-                         });
+    bool ok =
+        readStruct(in, "", in.object(), "Config", {"consumers", "keys", "in_query", "in_header", "realm"},
+                   [&](std::string_view key, const json::Value& value, const std::string& p) {
+                     bool r;
+                     if (key == "consumers") {
+                       r = readConsumers(in, p, value, out.consumers);
+                     } else if (key == "keys") {
+                       r = readOptionalStringList(in, p, value, out.keys);
+                     } else if (key == "in_query") {
+                       r = readBool(in, p, value, out.in_query);
+                     } else if (key == "in_header") {
+                       r = readBool(in, p, value, out.in_header);
+                     } else if (key == "realm") {
+                       r = readString(in, p, value, out.realm);
+                     } else {
+                       return FieldResult::Unknown;
+                     }
+                     return r ? FieldResult::Ok : FieldResult::Failed;
+                   });
     return ok && out.validate(in);
   }
 
@@ -176,7 +178,8 @@ struct KeyAuth {
   static constexpr std::string_view kScheme = "Key";
   static constexpr std::string_view kMissingBody = "Request denied by Key Auth check. No API key found";
   static constexpr std::string_view kInvalidBody = "Request denied by Key Auth check. Invalid API key";
-  static constexpr std::string_view kForbiddenBody = "Request denied by Key Auth check. Unauthorized consumer";
+  static constexpr std::string_view kForbiddenBody =
+      "Request denied by Key Auth check. Unauthorized consumer";
 
   static std::string_view realm(const Config& c) { return c.realm; }
 

@@ -42,8 +42,9 @@ struct Config {
     bool lower = !out.case_sensitive;
     if (out.block_urls.empty() && out.block_exact_urls.empty() && out.block_regexp_urls.empty() &&
         out.block_headers.empty() && out.block_bodies.empty()) {
-      return in.fail("", "no block rule: set at least one of block_urls, block_exact_urls, block_regexp_urls, "
-                         "block_headers, block_bodies");
+      return in.fail("",
+                     "no block rule: set at least one of block_urls, block_exact_urls, block_regexp_urls, "
+                     "block_headers, block_bodies");
     }
     if (out.blocked_code < 100 || out.blocked_code > 599) {
       return in.fail("blocked_code", "must be an HTTP status between 100 and 599");
@@ -63,9 +64,7 @@ struct Config {
     return true;
   }
 
-  std::string fold(std::string s) const {
-    return case_sensitive ? s : pwsdk::detail::asciiLowercase(s);
-  }
+  std::string fold(std::string s) const { return case_sensitive ? s : pwsdk::detail::asciiLowercase(s); }
 
   bool urlBlocked(std::string_view url) const {
     for (const auto& e : block_exact_urls) {
@@ -100,7 +99,8 @@ class RequestBlock : public pwsdk::Filter<Config> {
       }
     }
     if (!c.block_headers.empty()) {
-      for (auto& [name, value] : pwsdk::getHeaderPairs(pwsdk::MapType::RequestHeaders).value_or(pwsdk::HeaderList{})) {
+      for (auto& [name, value] :
+           pwsdk::getHeaderPairs(pwsdk::MapType::RequestHeaders).value_or(pwsdk::HeaderList{})) {
         if (c.anyIn(c.fold(cat(name, ": ", value)), c.block_headers)) return block();
       }
     }

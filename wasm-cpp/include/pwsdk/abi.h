@@ -6,7 +6,8 @@
 // get_shared_data); BadArgument for out-of-range enums or sizes; InvalidMemoryAccess when a pointer/length
 // pair is outside memory; Empty for an empty queue; CasMismatch for set_shared_data; Unimplemented when the
 // host lacks the call. Values returned through `ret_ptr` are allocated with this module's allocator
-// (proxy_on_memory_allocate/malloc) and owned by the caller, who frees them with free(); empty = (nullptr, 0).
+// (proxy_on_memory_allocate/malloc) and owned by the caller, who frees them with free(); empty = (nullptr,
+// 0).
 #pragma once
 
 #include <cstddef>
@@ -28,7 +29,8 @@ PWSDK_IMPORT_(proxy_set_tick_period_milliseconds) uint32_t proxy_set_tick_period
 
 // Buffers (bodies, configuration, callout responses).
 PWSDK_IMPORT_(proxy_get_buffer_bytes)
-uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t max_size, char** ret_ptr, size_t* ret_len);
+uint32_t proxy_get_buffer_bytes(uint32_t type, size_t start, size_t max_size, char** ret_ptr,
+                                size_t* ret_len);
 // start=0,size=0 prepends; start>=length appends; otherwise replaces [start, start+size).
 PWSDK_IMPORT_(proxy_set_buffer_bytes)
 uint32_t proxy_set_buffer_bytes(uint32_t type, size_t start, size_t size, const char* data, size_t data_len);
@@ -66,6 +68,14 @@ uint32_t proxy_send_local_response(uint32_t status_code, const char* details, si
                                    int32_t grpc_status);
 
 // Callouts.
+// The host sends the answer to proxy_on_http_call_response with the ROOT context id (the call is registered
+// on the root context); the SDK maps the token back to the calling context. A failed or timed-out call is
+// answered with (token, 0 headers, 0, 0) and proxy_get_status then gives BrokenConnection "reset".
+// Envoy: BadArgument for an unknown cluster or a request without :method, :path or :authority.
+// `upstream` of proxy_grpc_call (Envoy's `grpc_service`) is a serialised envoy.config.core.v3.GrpcService, or
+// (what the SDK passes) a cluster name: Envoy treats bytes that do not parse as a GrpcService as a cluster
+// name (ParseFailure when there is no such cluster). Answers: proxy_on_grpc_receive (success) or
+// proxy_on_grpc_close (failure).
 PWSDK_IMPORT_(proxy_http_call)
 uint32_t proxy_http_call(const char* upstream, size_t upstream_len, const char* headers, size_t headers_len,
                          const char* body, size_t body_len, const char* trailers, size_t trailers_len,

@@ -1,9 +1,11 @@
-// Consumer authentication rules shared by the auth plug-ins (key-auth, basic-auth): the C++ twin of
-// extensions/key-auth/rust/src/auth.rs. The semantics are written out in extensions/key-auth/README.md
+// Consumer authentication rules shared by the auth plug-ins (key-auth, basic-auth): the C++ twin of the Rust
+// `pwsdk::auth` (wasm-rust/src/auth.rs; names: AuthRules, Decision, Identity, checkRealm, base64Decode,
+// constantTimeEq; an auth plug-in type `A` below is the Rust `Authenticator`, auth::Register<A> its
+// `auth_plugin!`). The semantics are written out in extensions/key-auth/README.md
 // ("Rules, allow lists and global_auth"):
 //   - the global object holds the consumers configuration; each `_rules_` entry may carry `allow` (consumer
-//     names) and/or its own configuration; the top-level `global_auth` says whether requests that match no rule
-//     are authenticated (default: true without rules, false with rules);
+//     names) and/or its own configuration; the top-level `global_auth` says whether requests that match no
+//     rule are authenticated (default: true without rules, false with rules);
 //   - the plug-in glue (AuthPlugin / AuthFilter) answers 401 (missing / invalid credentials, with a
 //     `WWW-Authenticate` challenge), 403 (consumer not allowed), or sets `x-mse-consumer` and continues.
 // The parsing part (AuthRules, base64Decode, the serde-like field readers) makes no host calls and is tested
@@ -40,7 +42,7 @@ constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 std::optional<std::string> base64Decode(std::string_view input);
 
 // Byte comparison whose time does not depend on where the inputs differ (only on their lengths).
-bool constantTimeEqual(std::string_view a, std::string_view b);
+bool constantTimeEq(std::string_view a, std::string_view b);
 
 // Checks a realm for use inside `realm="..."` (1 to 256 bytes of printable ASCII without `"` and `\`); on a
 // problem fails `in` at "realm" and returns false.
@@ -58,7 +60,8 @@ bool readOptionalString(ConfigReader& in, std::string_view path, const json::Val
                         std::optional<std::string>& out);
 bool readBool(ConfigReader& in, std::string_view path, const json::Value& v, bool& out);
 bool readU32(ConfigReader& in, std::string_view path, const json::Value& v, uint32_t& out);
-bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v, std::vector<std::string>& out);
+bool readStringList(ConfigReader& in, std::string_view path, const json::Value& v,
+                    std::vector<std::string>& out);
 // Option<Vec<String>>: null leaves `out` empty.
 bool readOptionalStringList(ConfigReader& in, std::string_view path, const json::Value& v,
                             std::optional<std::vector<std::string>>& out);
@@ -69,9 +72,9 @@ std::string joinPath(std::string_view path, std::string_view key);
 
 // Reads `v` as a struct called `type` with `fields` (declaration order), the way serde's derive does over a
 // serde_json Value: an object's members are visited in key order and handed to
-// `visit(field_name, value, value_path)`, which returns Ok, Failed (after failing `in`) or Unknown (an unknown
-// key, reported as serde does); an array is the sequence form, its items taken as the fields in declaration
-// order (missing trailing fields keep their defaults, extra items are an error). Anything else is
+// `visit(field_name, value, value_path)`, which returns Ok, Failed (after failing `in`) or Unknown (an
+// unknown key, reported as serde does); an array is the sequence form, its items taken as the fields in
+// declaration order (missing trailing fields keep their defaults, extra items are an error). Anything else is
 // "invalid type: ..., expected struct <type>".
 template <class Visit>
 bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, std::string_view type,
@@ -79,9 +82,12 @@ bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, s
   if (v.isObject()) {
     for (const auto& m : v.members()) {
       switch (visit(std::string_view(m.key), m.value, joinPath(path, m.key))) {
-        case FieldResult::Ok: break;
-        case FieldResult::Failed: return false;
-        case FieldResult::Unknown: return in.fail(joinPath(path, m.key), unknownFieldMessage(m.key, fields));
+        case FieldResult::Ok:
+          break;
+        case FieldResult::Failed:
+          return false;
+        case FieldResult::Unknown:
+          return in.fail(joinPath(path, m.key), unknownFieldMessage(m.key, fields));
       }
     }
     return true;
@@ -94,7 +100,8 @@ bool readStruct(ConfigReader& in, std::string_view path, const json::Value& v, s
       ++i;
     }
     if (v.items().size() > fields.size()) {
-      return in.fail(path, detail::cat("invalid length ", v.items().size(), ", expected fewer elements in array"));
+      return in.fail(path,
+                     detail::cat("invalid length ", v.items().size(), ", expected fewer elements in array"));
     }
     return true;
   }
@@ -172,7 +179,8 @@ class AuthRules {
     if (!detail::checkRules(raw, error)) return std::nullopt;
     for (size_t i = 0; i < raw.rules.items().size(); ++i) {
       detail::RawRule rr;
-      if (!detail::parseRule(raw.rules.items()[i], detail::cat("_rules_[", i, "]"), rr, error)) return std::nullopt;
+      if (!detail::parseRule(raw.rules.items()[i], detail::cat("_rules_[", i, "]"), rr, error))
+        return std::nullopt;
       Rule rule{std::move(rr.matcher), rr.disable, std::nullopt};
       if (!rr.disable) {
         rule.entry.emplace();
@@ -202,9 +210,15 @@ class AuthRules {
     for (const auto& rule : rules_) {
       switch (rule.matcher.kind) {
         case RuleMatcher::Kind::Route:
-        case RuleMatcher::Kind::RoutePrefix: n.route_name = true; break;
-        case RuleMatcher::Kind::Domain: n.authority = true; break;
-        case RuleMatcher::Kind::Service: n.cluster_name = true; break;
+        case RuleMatcher::Kind::RoutePrefix:
+          n.route_name = true;
+          break;
+        case RuleMatcher::Kind::Domain:
+          n.authority = true;
+          break;
+        case RuleMatcher::Kind::Service:
+          n.cluster_name = true;
+          break;
       }
     }
     return n;
@@ -244,7 +258,8 @@ class AuthRules {
       }
       any_config = any_config || e.config.has_value();
     }
-    if (!any_config) return fail(error, "", "no consumers: configure consumers at the top level or in a rule");
+    if (!any_config)
+      return fail(error, "", "no consumers: configure consumers at the top level or in a rule");
     for (size_t i = 0; i < rules_.size(); ++i) {
       if (!rules_[i].disable && !rules_[i].entry->config && !global) {
         return fail(error, detail::cat("_rules_[", i, "].allow"),

@@ -39,7 +39,19 @@ class Plugin : public RootContext {
     }
     needs_ = rules_->needs();
     fallback_ = fallbackConfig();
+    if (!onConfigured(*rules_, error)) {
+      rules_.reset();
+      detail::logInvalidConfiguration(error);
+      return false;
+    }
     return true;
+  }
+
+  // Per-VM set-up after the configuration parsed and validated (e.g. setTickPeriodMilliseconds, defining
+  // metrics, registering a queue). Fill `error` (`error.path`, `error.reason`) and return false to reject
+  // the configuration with the usual one error line. Rust: `RootPlugin::on_configure`.
+  virtual bool onConfigured(const RuleSet<Config>& rules, ConfigError& error) {
+    return (void)rules, (void)error, true;
   }
 
   // The configuration for requests that match no rule when there is no global configuration. Default:

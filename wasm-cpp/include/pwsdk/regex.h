@@ -16,10 +16,10 @@ inline namespace v0 {
 class Regex {
  public:
   // Limits that keep compile and match time bounded.
-  static constexpr size_t kMaxPatternBytes = 4096;   // longer patterns are rejected
-  static constexpr size_t kMaxNesting = 64;          // groups nested deeper are rejected
-  static constexpr uint32_t kMaxRepeat = 1000;       // the largest n or m of {n}, {n,}, {n,m}
-  static constexpr uint64_t kMaxCost = 1000;        // pattern cost (README "Limits"); costlier ones are rejected
+  static constexpr size_t kMaxPatternBytes = 4096;  // longer patterns are rejected
+  static constexpr size_t kMaxNesting = 64;         // groups nested deeper are rejected
+  static constexpr uint32_t kMaxRepeat = 1000;      // the largest n or m of {n}, {n,}, {n,m}
+  static constexpr uint64_t kMaxCost = 1000;  // pattern cost (README "Limits"); costlier ones are rejected
   // Compiled NFA states; a pattern within kMaxCost always fits (at most ~2 states per unit of cost).
   static constexpr size_t kMaxProgramSize = 4 * kMaxCost + 16;
 

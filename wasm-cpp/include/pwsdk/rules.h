@@ -136,15 +136,23 @@ class RuleSet {
     for (const auto& r : rules_) {
       switch (r.matcher.kind) {
         case RuleMatcher::Kind::Route:
-        case RuleMatcher::Kind::RoutePrefix: n.route_name = true; break;
-        case RuleMatcher::Kind::Domain: n.authority = true; break;
-        case RuleMatcher::Kind::Service: n.cluster_name = true; break;
+        case RuleMatcher::Kind::RoutePrefix:
+          n.route_name = true;
+          break;
+        case RuleMatcher::Kind::Domain:
+          n.authority = true;
+          break;
+        case RuleMatcher::Kind::Service:
+          n.cluster_name = true;
+          break;
       }
     }
     return n;
   }
 
   bool hasGlobal() const { return global_.has_value(); }
+  // The global configuration (the keys other than `_rules_`), nullptr when there is none. Rust: `global`.
+  const Config* global() const { return global_ ? &*global_ : nullptr; }
   size_t ruleCount() const { return rules_.size(); }
 
  private:
@@ -155,7 +163,6 @@ class RuleSet {
   };
   std::optional<Config> global_;
   std::vector<Rule> rules_;
-
 };
 
 }  // namespace v0

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace pwsdk {
 inline namespace v0 {
@@ -22,6 +24,11 @@ enum class Status : uint32_t {
   BrokenConnection = 11,     // the callout's connection broke
   Unimplemented = 12,        // the host does not implement this call
 };
+
+// The name of a status ("NotFound"; "unknown status" for values outside the ABI), and the text of a failed
+// host call as the Rust SDK's HostError writes it: "host call <call> failed with status 1 (NotFound)".
+std::string_view statusName(Status status);
+std::string hostCallError(std::string_view call, Status status);
 
 // Which header map a header call addresses.
 enum class MapType : uint32_t {
@@ -91,6 +98,21 @@ enum class PeerType : uint32_t {
   Unknown = 0,
   Local = 1,
   Remote = 2,
+};
+
+// What a callout's answer callback tells the SDK: Continue resumes the stream the callback paused (once no
+// other callout of that stream is in flight); Stop keeps it paused (resume later with resumeRequest() /
+// resumeResponse() or answer with sendLocalResponse). Rust: `Flow`.
+enum class Flow : uint32_t {
+  Continue = 0,
+  Stop = 1,
+};
+
+// The kind of a metric (proxy_define_metric).
+enum class MetricType : uint32_t {
+  Counter = 0,
+  Gauge = 1,
+  Histogram = 2,
 };
 
 // gRPC status passed to send_local_response; -1 means "not a gRPC reply".

@@ -18,8 +18,9 @@ inline void appendOne(std::string& out, char c) { out.push_back(c); }
 void appendUnsigned(std::string& out, uint64_t v);
 void appendSigned(std::string& out, int64_t v);
 
-template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, char> &&
-                                        !std::is_same_v<T, bool>, int> = 0>
+template <
+    class T,
+    std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, bool>, int> = 0>
 void appendOne(std::string& out, T v) {
   if constexpr (std::is_signed_v<T>) {
     appendSigned(out, static_cast<int64_t>(v));
