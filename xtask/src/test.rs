@@ -164,7 +164,15 @@ impl flags::Test {
         st.begin(ui, "unit and integration tests (cargo test)")?;
         // pwdiff's differential test needs the wasm builds: the differential stage runs it, after conformance.
         let r = crate::runner::run(
-            &Cmd::new(&cargo, &root).args(["test", "--locked", "--", "--skip", DIFF_TEST, "--skip", STANDARD_API_TEST]),
+            &Cmd::new(&cargo, &root).args([
+                "test",
+                "--locked",
+                "--",
+                "--skip",
+                DIFF_TEST,
+                "--skip",
+                STANDARD_API_TEST,
+            ]),
             ui,
         );
         st.record(ui, "cargo test", r);
@@ -221,9 +229,14 @@ impl flags::Test {
             st.record(ui, "differential", crate::runner::run(&diff, ui));
 
             // The standard C++ SDK API example's ticks and metrics, through pwhost's library.
-            st.begin(ui, "standard C++ SDK API through pwhost's library (ticks, metrics)")?;
+            st.begin(
+                ui,
+                "standard C++ SDK API through pwhost's library (ticks, metrics)",
+            )?;
             let built = Cmd::new(&cargo, &root)
-                .args(["test", "--locked", "-p", "pwhost", "--test", "standard_cpp_api"])
+                // the whole workspace's test build (no `-p`): `-p pwhost` alone unifies features differently and
+                // rebuilds wasmtime
+                .args(["test", "--locked", "--test", "standard_cpp_api"])
                 .env(
                     "PWHOST_BUILT_DIR",
                     project::out_dir(&root).display().to_string(),
